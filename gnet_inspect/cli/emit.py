@@ -1,0 +1,67 @@
+"""Where a command's output goes: stdout, or a file written whole or not at all."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from gnet_inspect.errors import OutputError
+
+__all__ = ["emit", "write_atomically", "render_text", "terminal_width"]
+
+FILE_WIDTH = 240
+
+
+def terminal_width() -> int:
+    """The terminal's width, or a wide page when stdout is not a terminal (pipes, files)."""
+    if sys.stdout.isatty():
+        from rich.console import Console
+
+        return Console().width
+    return int(os.environ.get("COLUMNS", FILE_WIDTH))
+
+
+def render_text(renderable: object, width: int) -> str:
+    """A rich renderable as plain text (no colour codes), ``width`` columns wide."""
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    Console(file=buffer, width=width, color_system=None, soft_wrap=False).print(renderable)
+    return buffer.getvalue()
+
+
+def emit(data: str | bytes, output: Path | None) -> None:
+    """Writes ``data`` to ``output``, or to stdout when no output path is given."""
+    if output is None:
+        if isinstance(data, bytes):
+            sys.stdout.buffer.write(data)
+        else:
+            sys.stdout.write(data)
+        return
+    write_atomically(output, data.encode() if isinstance(data, str) else data)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Writes ``path`` through a temporary file in its folder, so no half-written file is left."""
+    folder = path.parent
+    if path.is_dir():
+        raise OutputError(f"cannot write {path}: it is a directory; give a file name")
+    if not folder.is_dir():
+        raise OutputError(f"cannot write {path}: no directory {folder}; create it first")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.")
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror}; choose a writable path") from None
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path}: {exc.strerror}; choose a writable path") from None

@@ -1,0 +1,50 @@
+"""The entry point: runs the typer app and turns every input error into one line on stderr.
+
+A traceback reaches the user only for a real bug; a GnetInspectError or a usage error prints
+``gnet-inspect: error: ...`` and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from gnet_inspect.cli.commands import app
+from gnet_inspect.errors import GnetInspectError
+
+__all__ = ["app", "main"]
+
+EXIT_ERROR = 1
+# Typer raises click's exceptions (from its own copy of click in recent releases); the base
+# class is found through the one exception class typer exports, whichever click it uses.
+_ClickException: type[Exception] = next(
+    cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "ClickException"
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs gnet-inspect with ``argv`` (the process's arguments by default); returns the code."""
+    try:
+        result = app(args=argv, prog_name="gnet-inspect", standalone_mode=False)
+    except GnetInspectError as exc:
+        _fail(str(exc))
+        return EXIT_ERROR
+    except _ClickException as exc:
+        context = getattr(exc, "ctx", None)
+        command = context.command_path if context is not None else "gnet-inspect"
+        _fail(f"{' '.join(exc.format_message().split())}; see '{command} --help'")
+        return int(getattr(exc, "exit_code", EXIT_ERROR))
+    except (typer.Abort, KeyboardInterrupt):
+        _fail("interrupted")
+        return 130
+    return result if isinstance(result, int) else 0
+
+
+def _fail(message: str) -> None:
+    print(f"gnet-inspect: error: {message}", file=sys.stderr)
+
+
+def run() -> None:
+    """Console-script entry: exits the process with ``main``'s code."""
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""The errors gnet-inspect raises for bad input: each says what, where, and what to do."""
+
+from __future__ import annotations
+
+__all__ = [
+    "GnetInspectError",
+    "SpecError",
+    "InputSizeError",
+    "OptionError",
+    "DeviceError",
+    "RenderError",
+    "OutputError",
+]
+
+
+class GnetInspectError(Exception):
+    """Base of every error caused by input rather than by a bug; the CLI prints it on one line."""
+
+
+class SpecError(GnetInspectError):
+    """A table file that cannot be read, or that breaks the schema.
+
+    Args:
+        source: the file (or other source) the table came from.
+        where: the YAML path of the offending value, such as ``rows[5].ch3x3``; empty for the
+            whole document.
+        message: what was found and what was expected.
+    """
+
+    def __init__(self, source: str, where: str, message: str) -> None:
+        self.source = source
+        self.where = where
+        self.message = message
+        location = f"{source}: {where}" if where else source
+        super().__init__(f"{location}: {message}")
+
+
+class InputSizeError(GnetInspectError):
+    """An input size the network cannot take (a window larger than its input, a head mismatch)."""
+
+
+class OptionError(GnetInspectError):
+    """A combination of options that does not apply (an unknown module, a what-if off its table)."""
+
+
+class DeviceError(GnetInspectError):
+    """A device or dtype that cannot run the request (no CUDA, no bfloat16, out of memory)."""
+
+
+class RenderError(GnetInspectError):
+    """A figure that cannot be rendered (the graphviz ``dot`` binary missing or failing)."""
+
+
+class OutputError(GnetInspectError):
+    """An output path that cannot be written."""

@@ -1,0 +1,101 @@
+"""Machine and document formats of a TableReport: CSV, JSON and Markdown (data only)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict
+from typing import Any
+
+from gnet_inspect.analysis.table import TableReport
+from gnet_inspect.render.table_layout import TABLE_COLUMNS, AUX_COLUMNS, Column, footnotes, summary_lines
+
+__all__ = ["to_csv", "to_json", "to_markdown", "markdown_table"]
+
+
+def to_csv(records: list[dict[str, Any]]) -> str:
+    """Flat records as CSV with a header row; empty cells for missing values."""
+    buffer = io.StringIO()
+    if records:
+        writer = csv.DictWriter(buffer, fieldnames=list(records[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(records)
+    return buffer.getvalue()
+
+
+def to_json(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def table_document(report: TableReport) -> dict[str, Any]:
+    """The whole report as plain JSON-ready data: rows, totals, depth, conventions, claims."""
+    spec = report.spec
+    records = report.records()
+    return {
+        "network": spec.name,
+        "variant": spec.variant,
+        "description": spec.description,
+        "source": spec.source,
+        "input_size": [report.input_size, report.input_size, spec.input.channels],
+        "conventions": {
+            "params_printed": asdict(spec.printed_params),
+            "ops_printed": asdict(spec.printed_ops),
+            "macs": "multiply-adds of convolutions and linear layers, per image (fvcore)",
+            "flops": "2 × macs",
+            "other_ops": "pooling, normalisation: counted apart from macs",
+            "weights": "convolution and linear weights only (the paper's params column)",
+        },
+        "rows": [r for r in records if r["head"] is None],
+        "aux_rows": [r for r in records if r["head"] is not None],
+        "totals": asdict(report.totals),
+        "aux_totals": {head: asdict(t) for head, t in report.aux_totals.items()},
+        "params_with_aux": report.params_with_aux,
+        "depth": {
+            "layers_with_params": report.depth.depth,
+            "layers_with_pooling": report.depth.depth_with_pooling,
+            "building_blocks": report.depth.blocks,
+            "building_block_rule": report.block_rule,
+            "operations": report.depth.kinds,
+        },
+        "claims": {
+            "depth": spec.claims.depth,
+            "depth_with_pooling": spec.claims.depth_with_pooling,
+            "blocks": spec.claims.blocks,
+            "macs": spec.claims.macs.text if spec.claims.macs else None,
+        },
+        "unrecognised_ops": report.unrecognised_ops,
+    }
+
+
+def markdown_table(columns: tuple[Column, ...], rows: list[Any], markers: dict[str, int]) -> str:
+    """A GitHub-flavoured Markdown table of ``rows`` with ``columns``."""
+
+    def cell(column: Column, row: Any) -> str:
+        text = column.cell(row)
+        if column.header == "" and row.id in markers:
+            text = f"{text} [{markers[row.id]}]"
+        return text.replace("|", "\\|")
+
+    header = "| " + " | ".join(c.header or "check" for c in columns) + " |"
+    rule = "|" + "|".join("---:" if c.numeric else "---" for c in columns) + "|"
+    body = ["| " + " | ".join(cell(c, row) for c in columns) + " |" for row in rows]
+    return "\n".join([header, rule, *body]) + "\n"
+
+
+def to_markdown(report: TableReport) -> str:
+    """The reproduced table for documentation: the table, the summary, the aux heads, notes."""
+    spec = report.spec
+    notes = footnotes(report)
+    rows = {row.id: row for row in (*report.rows, *report.aux_rows)}
+    parts = [
+        f"### {spec.name}: Table 1 reproduced (variant {spec.variant}, "
+        f"input {report.input_size}×{report.input_size}×{spec.input.channels})\n",
+        markdown_table(TABLE_COLUMNS, list(report.rows), notes),
+        "\n".join(f"- {line}" for line in summary_lines(report)) + "\n",
+    ]
+    if report.aux_rows:
+        parts += ["#### Auxiliary classifiers (training only)\n"]
+        parts += [markdown_table(AUX_COLUMNS, list(report.aux_rows), {})]
+    parts += ["\n".join(f"{n}. `{row_id}`: {rows[row_id].note}" for row_id, n in notes.items())]
+    return "\n".join(parts).rstrip("\n") + "\n"

@@ -1,0 +1,41 @@
+"""Number formatting for people: the only place where raw integers become ``6.62M``."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+__all__ = ["grouped", "si", "significant", "signed", "STATUS_MARKS"]
+
+STATUS_MARKS = {"match": "✓", "close": "≈", "differs": "✗"}
+_SI = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
+
+
+def grouped(value: int) -> str:
+    """``6998552`` → ``6,998,552``."""
+    return f"{value:,}"
+
+
+def si(value: float) -> str:
+    """``1582671872`` → ``1.58G`` (powers of 1000, three significant digits)."""
+    for scale, suffix in _SI:
+        if abs(value) >= scale:
+            return f"{significant(Decimal(value) / scale)}{suffix}"
+    return significant(Decimal(value))
+
+
+def significant(value: Decimal, digits: int = 4) -> str:
+    """A number with at most ``digits`` significant digits and no trailing zeros."""
+    if value == 0:
+        return "0"
+    text = f"{value:.{digits}g}"
+    if "e" in text:
+        text = f"{value:.0f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def signed(value: Decimal, suffix: str) -> str:
+    """A difference with its sign: ``+6.488K``, ``−0.3384M``, ``0``."""
+    if value == 0:
+        return "0"
+    sign = "+" if value > 0 else "−"
+    return f"{sign}{significant(abs(value), 3)}{suffix}"

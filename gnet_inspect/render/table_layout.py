@@ -1,0 +1,143 @@
+"""What the reproduced Table 1 shows, defined once for the terminal and for Markdown."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from gnet_inspect.analysis.table import Comparison, TableReport, TableRow
+from gnet_inspect.render.format import STATUS_MARKS, grouped, si, significant, signed
+
+__all__ = ["Column", "TABLE_COLUMNS", "AUX_COLUMNS", "flag", "footnotes", "summary_lines"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column: its header, how a row fills it, and how readily a narrow terminal drops it
+    (0: never; higher numbers go first)."""
+
+    header: str
+    cell: Callable[[TableRow], str]
+    numeric: bool = True
+    drop: int = 0
+
+
+def _opt(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def _measured(cmp: Comparison | None) -> str:
+    return "" if cmp is None else f"{significant(cmp.measured)}{cmp.unit}"
+
+
+def _diff(cmp: Comparison | None) -> str:
+    return "" if cmp is None else signed(cmp.diff, cmp.unit)
+
+
+def _depth(row: TableRow) -> str:
+    if row.depth_printed is None or row.depth_printed == row.depth:
+        return str(row.depth)
+    return f"{row.depth} (paper {row.depth_printed})"
+
+
+def _output(row: TableRow) -> str:
+    if row.output == row.output_printed:
+        return row.output
+    return f"{row.output} (paper {row.output_printed})"
+
+
+def flag(row: TableRow) -> str:
+    """The worst status of a row's comparisons as a mark (✓, ≈, ✗), or empty."""
+    statuses = [c.status for c in (row.params_vs_paper, row.ops_vs_paper) if c is not None]
+    for status in ("differs", "close", "match"):
+        if status in statuses:
+            return STATUS_MARKS[status]
+    return ""
+
+
+TABLE_COLUMNS = (
+    Column("type", lambda r: r.type, numeric=False),
+    Column("patch size/ stride", lambda r: r.patch or "", numeric=False),
+    Column("output size", _output, numeric=False),
+    Column("depth", _depth, drop=1),
+    Column("#1×1", lambda r: _opt(r.ch1x1)),
+    Column("#3×3 reduce", lambda r: _opt(r.ch3x3red)),
+    Column("#3×3", lambda r: _opt(r.ch3x3)),
+    Column("#5×5 reduce", lambda r: _opt(r.ch5x5red)),
+    Column("#5×5", lambda r: _opt(r.ch5x5)),
+    Column("pool proj", lambda r: _opt(r.pool_proj)),
+    Column("params paper", lambda r: r.params_vs_paper.printed if r.params_vs_paper else ""),
+    Column("weights measured", lambda r: _measured(r.params_vs_paper)),
+    Column("Δ", lambda r: _diff(r.params_vs_paper), drop=4),
+    Column("params incl. biases", lambda r: grouped(r.params) if r.params else "", drop=2),
+    Column("ops paper", lambda r: r.ops_vs_paper.printed if r.ops_vs_paper else ""),
+    Column("MACs measured", lambda r: si(r.macs) if r.macs else ""),
+    Column("Δ", lambda r: _diff(r.ops_vs_paper), drop=4),
+    Column("FLOPs (2×MACs)", lambda r: si(r.flops) if r.flops else "", drop=3),
+    Column("", flag, numeric=False),
+)
+
+AUX_COLUMNS = (
+    Column("head", lambda r: r.head or "", numeric=False),
+    Column("layer", lambda r: r.id.split(".", 1)[-1], numeric=False),
+    Column("type", lambda r: r.type, numeric=False),
+    Column("patch size/ stride", lambda r: r.patch or "", numeric=False),
+    Column("output size", _output, numeric=False),
+    Column("params incl. biases", lambda r: grouped(r.params) if r.params else ""),
+    Column("MACs", lambda r: si(r.macs) if r.macs else ""),
+    Column("FLOPs (2×MACs)", lambda r: si(r.flops) if r.flops else ""),
+)
+
+
+def footnotes(report: TableReport) -> dict[str, int]:
+    """Footnote numbers for the rows that carry a note, in table order."""
+    noted = [row.id for row in (*report.rows, *report.aux_rows) if row.note]
+    return {row_id: number for number, row_id in enumerate(noted, start=1)}
+
+
+def _check(measured: int, claimed: int | None) -> str:
+    if claimed is None:
+        return ""
+    return f" (the text: {claimed} {'✓' if measured == claimed else '✗'})"
+
+
+def summary_lines(report: TableReport) -> list[str]:
+    """The lines under the table: totals, depth, aux heads, conventions, what is not counted."""
+    spec, totals, depth = report.spec, report.totals, report.depth
+    claims = spec.claims
+    text_macs = f"; the text says about {claims.macs.text}" if claims.macs else ""
+    lines = [
+        f"Inference, one {report.input_size}×{report.input_size} image: "
+        f"{grouped(totals.params)} params ({grouped(totals.weights)} weights) · "
+        f"{grouped(totals.macs)} MACs ({si(totals.macs)}{text_macs}) · "
+        f"{si(totals.flops)} FLOPs (2×MACs) · {si(totals.other_ops)} other ops counted apart "
+        "(pooling, normalisation)",
+        f"Depth, measured on the traced network: {depth.depth} layers with parameters"
+        f"{_check(depth.depth, claims.depth)}, {depth.depth_with_pooling} counting pooling"
+        f"{_check(depth.depth_with_pooling, claims.depth_with_pooling)} · {depth.blocks} "
+        f"building blocks{f' (the text: {claims.blocks})' if claims.blocks else ''}; "
+        f"{report.block_rule}",
+    ]
+    if report.aux_totals:
+        heads = "; ".join(
+            f"{head} {grouped(t.params)} params, {si(t.macs)} MACs"
+            for head, t in report.aux_totals.items()
+        )
+        lines.append(
+            f"Training only, the auxiliary heads: {heads}; "
+            f"{grouped(report.params_with_aux)} params with them"
+        )
+    not_counted = ", ".join(
+        f"{n} {kind}" for kind, n in depth.kinds.items() if kind in ("relu", "concat", "dropout")
+    )
+    lines.append(
+        f"Conventions: params paper = {spec.printed_params.counts}, "
+        f"1K = {spec.printed_params.base}; ops paper = {spec.printed_ops.counts} of convolutions "
+        f"and linear layers, 1M = {spec.printed_ops.base}²; MACs count the same (fvcore); "
+        "✓ within rounding of the printed digits, ≈ within one unit of the last printed digit, "
+        f"✗ beyond. Not counted: {not_counted}."
+    )
+    if report.unrecognised_ops:
+        ops = ", ".join(f"{op} ×{n}" for op, n in report.unrecognised_ops.items())
+        lines.append(f"Operators outside the counting policy, not counted: {ops}")
+    return lines

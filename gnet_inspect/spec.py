@@ -1,0 +1,189 @@
+"""The typed, frozen description of a network that a table file is parsed into.
+
+Every later step (shapes, building, ablations, counting, diagrams) reads these objects and
+never the YAML. A row keeps the paper's printed columns verbatim in ``printed`` beside the
+architecture parsed from them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Union
+
+from gnet_inspect.notation import PrintedCount, Size, Window
+
+__all__ = [
+    "Printed",
+    "ConvRow",
+    "PoolRow",
+    "InceptionRow",
+    "LrnRow",
+    "DropoutRow",
+    "LinearRow",
+    "SoftmaxRow",
+    "Row",
+    "AuxHead",
+    "LayerStyle",
+    "CountConvention",
+    "Claims",
+    "NetworkSpec",
+]
+
+
+@dataclass(frozen=True)
+class Printed:
+    """A row's columns as the table prints them, kept for display and for comparison."""
+
+    type: str
+    output: Size
+    patch: str | None = None
+    depth: int | None = None
+    params: PrintedCount | None = None
+    ops: PrintedCount | None = None
+
+
+@dataclass(frozen=True)
+class _RowBase:
+    id: str
+    printed: Printed
+    note: str | None = field(default=None, kw_only=True)
+
+
+@dataclass(frozen=True)
+class ConvRow(_RowBase):
+    """A convolution, optionally preceded by a 1×1 reduction (``ch3x3red``, as conv2 is).
+
+    ``depth_multiplier`` makes it depthwise-separable: a depthwise ``window`` convolution with
+    that many filters per input channel, then a 1×1 pointwise convolution to ``channels``.
+    """
+
+    window: Window
+    channels: int
+    reduce: int | None = None
+    depth_multiplier: int | None = None
+
+
+@dataclass(frozen=True)
+class PoolRow(_RowBase):
+    """A stand-alone pooling layer; ``window`` is None for adaptive pooling to ``grid``."""
+
+    kind: Literal["max", "avg"]
+    window: Window | None
+    grid: int | None = None
+
+
+@dataclass(frozen=True)
+class InceptionRow(_RowBase):
+    """An Inception module. A reduction set to None is absent: all three None is Figure 2(a)."""
+
+    ch1x1: int
+    ch3x3red: int | None
+    ch3x3: int
+    ch5x5red: int | None
+    ch5x5: int
+    pool_proj: int | None
+    ch5x5_kernel: int = 5
+
+    @property
+    def naive(self) -> bool:
+        """True for the module without dimension reductions (the paper's Figure 2(a))."""
+        return self.ch3x3red is None and self.ch5x5red is None and self.pool_proj is None
+
+
+@dataclass(frozen=True)
+class LrnRow(_RowBase):
+    """Local response normalisation across channels (Caffe's LRN layer)."""
+
+    size: int
+    alpha: float
+    beta: float
+    k: float = 1.0
+
+
+@dataclass(frozen=True)
+class DropoutRow(_RowBase):
+    """Dropout with probability ``p`` (active in training only)."""
+
+    p: float
+
+
+@dataclass(frozen=True)
+class LinearRow(_RowBase):
+    """A fully connected layer over the flattened input, optionally followed by a ReLU."""
+
+    features: int
+    relu: bool = False
+
+
+@dataclass(frozen=True)
+class SoftmaxRow(_RowBase):
+    """The softmax row: the model returns logits and leaves the softmax to the loss."""
+
+
+Row = Union[ConvRow, PoolRow, InceptionRow, LrnRow, DropoutRow, LinearRow, SoftmaxRow]
+
+
+@dataclass(frozen=True)
+class AuxHead:
+    """An auxiliary classifier: its rows run on the output of row ``tap``, in training only."""
+
+    id: str
+    tap: str
+    loss_weight: float
+    rows: tuple[Row, ...]
+
+
+@dataclass(frozen=True)
+class LayerStyle:
+    """How every convolution is built: with a bias or not, with BatchNorm (its eps) or not."""
+
+    conv_bias: bool = True
+    batch_norm_eps: float | None = None
+    pool_ceil: bool = True
+
+
+@dataclass(frozen=True)
+class CountConvention:
+    """How a printed count column is read: what it counts and what its K (or M) stands for."""
+
+    counts: str
+    base: int
+
+
+@dataclass(frozen=True)
+class Claims:
+    """What the paper's text says of the whole network, as printed."""
+
+    depth: int | None = None
+    depth_with_pooling: int | None = None
+    blocks: str | None = None
+    macs: PrintedCount | None = None
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """A whole network: its rows in order, its auxiliary heads and how its layers are built."""
+
+    name: str
+    source: str
+    variant: str
+    description: str
+    input: Size
+    style: LayerStyle
+    rows: tuple[Row, ...]
+    aux_heads: tuple[AuxHead, ...] = ()
+    printed_params: CountConvention = CountConvention("weights", 1024)
+    printed_ops: CountConvention = CountConvention("multiply-adds", 1000)
+    claims: Claims = Claims()
+    origin: str = "<memory>"
+
+    @property
+    def row_ids(self) -> tuple[str, ...]:
+        return tuple(row.id for row in self.rows)
+
+    def row(self, row_id: str) -> Row:
+        """The row called ``row_id``; KeyError if there is none."""
+        for row in self.rows:
+            if row.id == row_id:
+                return row
+        raise KeyError(row_id)
