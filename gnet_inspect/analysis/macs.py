@@ -33,6 +33,7 @@ OTHER = "other_ops"
 NOT_COUNTED = ("aten::relu", "aten::relu_", "aten::cat", "aten::dropout", "aten::feature_dropout")
 NOT_COUNTED += ("aten::flatten", "aten::view", "aten::reshape", "aten::pad", "aten::constant_pad_nd")
 NOT_COUNTED += ("aten::squeeze", "aten::unsqueeze", "aten::contiguous", "aten::size")
+NOT_COUNTED += ("aten::add_",)  # BatchNorm's step counter in training mode: no activation maths
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ produced, so training-only cost stays apart from inference cost.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -16,14 +16,14 @@ from torch import Tensor, nn
 
 from gnet_inspect.analysis.depth import DepthReport, measure_depth
 from gnet_inspect.analysis.graph import kept_mode, trace_graph
-from gnet_inspect.analysis.macs import MacReport, count_macs
+from gnet_inspect.analysis.macs import count_macs
 from gnet_inspect.analysis.params import ParamCount, count_params
 from gnet_inspect.model import GoogLeNet, build_model
 from gnet_inspect.notation import Size
-from gnet_inspect.shapes import infer_shapes
-from gnet_inspect.spec import NetworkSpec
+from gnet_inspect.shapes import infer_shapes, qualified_rows
+from gnet_inspect.spec import NetworkSpec, Row
 
-__all__ = ["RowMeasure", "Measurement", "measure", "recorded_outputs"]
+__all__ = ["RowMeasure", "Measurement", "measure", "measure_model", "recorded_sizes"]
 
 
 @dataclass(frozen=True)
@@ -53,17 +53,16 @@ class Measurement:
 
 
 @contextmanager
-def recorded_outputs(model: nn.Module, names: list[str]) -> Iterator[dict[str, Tensor]]:
-    """Records the output of each named submodule while the block runs; removes its hooks."""
-    outputs: dict[str, Tensor] = {}
-    handles = [
-        model.get_submodule(name).register_forward_hook(
-            lambda _m, _i, out, name=name: outputs.__setitem__(name, out)
-        )
-        for name in names
-    ]
+def recorded_sizes(model: nn.Module, names: list[str]) -> Iterator[dict[str, Size]]:
+    """Records the output size of each named submodule while the block runs; removes its hooks."""
+    sizes: dict[str, Size] = {}
+
+    def hook(name: str) -> Callable[[nn.Module, object, Tensor], None]:
+        return lambda _module, _inputs, output: sizes.__setitem__(name, _size(output))
+
+    handles = [model.get_submodule(name).register_forward_hook(hook(name)) for name in names]
     try:
-        yield outputs
+        yield sizes
     finally:
         for handle in handles:
             handle.remove()
@@ -74,67 +73,54 @@ def measure(spec: NetworkSpec, input_size: int | None = None) -> Measurement:
     by default). Raises InputSizeError if the network cannot take that size."""
     size = input_size or spec.input.height
     infer_shapes(spec, size)
-    with torch.device("cpu"):
-        model = build_model(spec)
-    return measure_model(model, size)
+    return measure_model(build_model(spec, weights="zeros"), size)
 
 
 def measure_model(model: GoogLeNet, input_size: int) -> Measurement:
-    """Measures an already built network; its modes are restored afterwards."""
+    """Measures an already built network; its modes are restored afterwards.
+
+    One training-mode trace reaches every row, the auxiliary heads included; convolution and
+    linear MACs do not depend on the mode, and the heads are reported apart from the main path.
+    """
     spec = model.spec
     image = torch.zeros(1, spec.input.channels, input_size, input_size)
-    with kept_mode(model, training=False):
-        with recorded_outputs(model, list(model.row_ids)) as outputs:
+    names = [qid for qid, _, _ in qualified_rows(spec) if _has_module(model, qid)]
+    with kept_mode(model, training=True):
+        with recorded_sizes(model, names) as sizes:
             report = count_macs(model, image)
-        depth = measure_depth(trace_graph(model, training=True))
-        rows = _rows(model, None, report, outputs, depth, image)
-        aux_rows: list[RowMeasure] = []
-        unrecognised = dict(report.unrecognised)
-        for head in spec.aux_heads:
-            module = model.get_submodule(head.id)
-            names = [name for name, _ in module.named_children()]
-            with recorded_outputs(module, names) as head_outputs:
-                head_report = count_macs(module, outputs[head.tap].detach())
-            aux_rows += _rows(model, head.id, head_report, head_outputs, depth, outputs[head.tap])
-            unrecognised.update(head_report.unrecognised)
-    return Measurement(spec, input_size, tuple(rows), tuple(aux_rows), depth, unrecognised)
+    depth = measure_depth(trace_graph(model, training=True))
 
-
-def _rows(
-    model: GoogLeNet,
-    head: str | None,
-    report: MacReport,
-    outputs: dict[str, Tensor],
-    depth: DepthReport,
-    received: Tensor,
-) -> list[RowMeasure]:
-    spec_rows = model.spec.rows if head is None else _head(model.spec, head).rows
-    parent = model if head is None else model.get_submodule(head)
-    prefix = "" if head is None else f"{head}."
-    measured = []
-    last = received
-    for row in spec_rows:
-        present = row.id in parent._modules
-        last = outputs[row.id] if present else last
-        module = parent.get_submodule(row.id) if present else nn.Identity()
-        qid = prefix + row.id
-        measured.append(
-            RowMeasure(
-                id=qid,
-                head=head,
-                params=count_params(module),
-                macs=report.macs.get(row.id, 0),
-                other_ops=report.other_ops.get(row.id, 0),
-                output=_size(last),
-                depth=depth.by_row.get(qid, 0),
-                depth_with_pooling=depth.by_row_with_pooling.get(qid, 0),
+    def walk(prefix: str, rows: tuple[Row, ...], received: Size, head: str | None) -> list[RowMeasure]:
+        measured = []
+        for row in rows:
+            qid = prefix + row.id
+            received = sizes.get(qid, received)  # a row without a module passes its input on
+            module = model.get_submodule(qid) if qid in sizes else None
+            measured.append(
+                RowMeasure(
+                    id=qid,
+                    head=head,
+                    params=count_params(module) if module is not None else ParamCount(0, 0),
+                    macs=report.macs.get(qid, 0),
+                    other_ops=report.other_ops.get(qid, 0),
+                    output=received,
+                    depth=depth.by_row.get(qid, 0),
+                    depth_with_pooling=depth.by_row_with_pooling.get(qid, 0),
+                )
             )
-        )
-    return measured
+        return measured
+
+    rows = walk("", spec.rows, _size(image), None)
+    aux_rows = [m for h in spec.aux_heads for m in walk(f"{h.id}.", h.rows, sizes[h.tap], h.id)]
+    return Measurement(spec, input_size, tuple(rows), tuple(aux_rows), depth, report.unrecognised)
 
 
-def _head(spec: NetworkSpec, head_id: str):  # noqa: ANN202 - a spec.AuxHead
-    return next(head for head in spec.aux_heads if head.id == head_id)
+def _has_module(model: nn.Module, qid: str) -> bool:
+    try:
+        model.get_submodule(qid)
+    except AttributeError:
+        return False
+    return True
 
 
 def _size(tensor: Tensor) -> Size:
