@@ -176,6 +176,12 @@ class NetworkSpec:
     printed_ops: CountConvention = CountConvention("multiply-adds", 1000)
     claims: Claims = Claims()
     origin: str = "<memory>"
+    whatifs: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """The variant and any what-ifs applied to it: ``paper + reduce off``."""
+        return " + ".join((self.variant, *self.whatifs))
 
     @property
     def row_ids(self) -> tuple[str, ...]:

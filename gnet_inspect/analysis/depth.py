@@ -2,7 +2,9 @@
 
 The paper's rule: "22 layers deep when counting only layers with parameters (or 27 layers if
 we also count pooling)". A layer with parameters is a convolution or a linear layer (BatchNorm
-rides on its convolution); pooling means the max and average pools, in a module or not. Paths
+rides on its convolution, and a depthwise convolution on the pointwise one that completes its
+separable layer, as the paper's depth of 1 for its separable conv1 counts it); pooling means
+the max and average pools, in a module or not. Paths
 run in parallel inside a module, so the longest one decides, and pools inside a module only
 lengthen it where their branch is the longest.
 """

@@ -102,6 +102,8 @@ def _kind(model: nn.Module, node: torch.fx.Node) -> str:
         return "input" if node.op == "placeholder" else "output"
     if node.op == "call_module":
         module = model.get_submodule(str(node.target))
+        if isinstance(module, nn.Conv2d) and 1 < module.groups == module.in_channels:
+            return "depthwise conv"
         for cls, kind in _MODULE_KINDS:
             if isinstance(module, cls):
                 return kind

@@ -6,22 +6,27 @@ import io
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from gnet_inspect.errors import OutputError
 
-__all__ = ["emit", "write_atomically", "render_text", "terminal_width"]
+__all__ = ["emit", "emit_renderable", "write_atomically", "render_text"]
 
 FILE_WIDTH = 240
 
 
-def terminal_width() -> int:
-    """The terminal's width, or a wide page when stdout is not a terminal (pipes, files)."""
-    if sys.stdout.isatty():
-        from rich.console import Console
+def emit_renderable(make: Callable[[int], object], output: Path | None) -> None:
+    """Prints a rich view made for the terminal's width (colour on a terminal), or writes it as
+    plain text, a wide page, to a pipe or to ``output``."""
+    from rich.console import Console
 
-        return Console().width
-    return int(os.environ.get("COLUMNS", FILE_WIDTH))
+    if output is None and sys.stdout.isatty():
+        console = Console()
+        console.print(make(console.width))
+        return
+    width = FILE_WIDTH if output is not None else int(os.environ.get("COLUMNS", FILE_WIDTH))
+    emit(render_text(make(width), width), output)
 
 
 def render_text(renderable: object, width: int) -> str:

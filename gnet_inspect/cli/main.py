@@ -11,7 +11,8 @@ import sys
 
 import typer
 
-from gnet_inspect.cli.commands import app
+from gnet_inspect.cli import table_cmd  # noqa: F401 - registers the command
+from gnet_inspect.cli.app import app
 from gnet_inspect.errors import GnetInspectError
 
 __all__ = ["app", "main"]

@@ -1,0 +1,130 @@
+"""What-ifs as spec transforms: each takes a NetworkSpec and returns another, never a model.
+
+The result is built and measured like any other network, so every number about an ablation
+comes from a real network. Each transform refuses, with an OptionError, a table it does not
+apply to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from gnet_inspect.errors import OptionError
+from gnet_inspect.spec import ConvRow, DropoutRow, InceptionRow, LinearRow, NetworkSpec, PoolRow, Row
+
+__all__ = [
+    "WhatIf",
+    "WHATIFS",
+    "without_reductions",
+    "with_separable_conv1",
+    "without_aux_heads",
+    "with_fc_head",
+    "with_ch5x5_kernel",
+    "apply_whatifs",
+]
+
+
+def _inception_rows(spec: NetworkSpec, what: str) -> None:
+    if not any(isinstance(row, InceptionRow) for row in spec.rows):
+        raise OptionError(f"{what} needs Inception rows; table {spec.origin} has none")
+
+
+def without_reductions(spec: NetworkSpec) -> NetworkSpec:
+    """Every Inception module as the naive module of Figure 2(a): no 1×1 reduction before the
+    3×3 and 5×5 convolutions and no pool projection, so the pool branch passes its whole input
+    on. Later widths (next modules, aux heads, classifier) follow from the built widths. The
+    stem's conv2 keeps its 1×1: it is no Inception module."""
+    _inception_rows(spec, "--reduce off")
+
+    def naive(row: Row) -> Row:
+        if isinstance(row, InceptionRow):
+            return replace(row, ch3x3red=None, ch5x5red=None, pool_proj=None)
+        return row
+
+    return _with(spec, "reduce off", tuple(naive(row) for row in spec.rows))
+
+
+def with_separable_conv1(spec: NetworkSpec, depth_multiplier: int = 8) -> NetworkSpec:
+    """conv1 as the depthwise-separable convolution the paper's printed numbers describe:
+    a depthwise 7×7/2 convolution with ``depth_multiplier`` filters per input channel, then a
+    1×1 pointwise convolution (2,712 weights and 34M multiply-adds at 224×224 with 8)."""
+    first = next((row for row in spec.rows if isinstance(row, ConvRow)), None)
+    if first is None or first.reduce is not None:
+        raise OptionError(
+            f"separable-conv1 needs a first convolution row without a reduction; "
+            f"table {spec.origin} has none"
+        )
+    rows = tuple(
+        replace(row, depth_multiplier=depth_multiplier) if row is first else row
+        for row in spec.rows
+    )
+    return _with(spec, f"separable {first.id}", rows)
+
+
+def without_aux_heads(spec: NetworkSpec) -> NetworkSpec:
+    """The network without its auxiliary classifiers (what inference runs)."""
+    if not spec.aux_heads:
+        raise OptionError(f"no-aux needs auxiliary heads; table {spec.origin} has none")
+    return replace(spec, aux_heads=(), whatifs=(*spec.whatifs, "no aux heads"))
+
+
+def with_fc_head(spec: NetworkSpec) -> NetworkSpec:
+    """The classifier fully connected over the last feature map, without the average pooling
+    the paper credits with +0.6% top-1 (its linear layer then reads 7×7×1024 at 224×224)."""
+    rows = list(spec.rows)
+    linear = max((i for i, r in enumerate(rows) if isinstance(r, LinearRow)), default=None)
+    pool = None
+    if linear is not None:
+        before = [i for i in range(linear) if not isinstance(rows[i], DropoutRow)]
+        pool = before[-1] if before and isinstance(rows[before[-1]], PoolRow) else None
+    if pool is None or rows[pool].printed.type not in ("avg pool", "adaptive avg pool"):
+        raise OptionError(
+            f"fc-head needs an average pool before the classifier; table {spec.origin} has none"
+        )
+    del rows[pool]
+    return _with(spec, "fc head", tuple(rows))
+
+
+def with_ch5x5_kernel(spec: NetworkSpec, kernel: int = 3) -> NetworkSpec:
+    """Every Inception module's "5×5" branch with a ``kernel``×``kernel`` convolution, as
+    torchvision's port has (3×3; pytorch/vision issue 906)."""
+    _inception_rows(spec, f"{kernel}x{kernel}-in-5x5")
+    rows = tuple(
+        replace(row, ch5x5_kernel=kernel) if isinstance(row, InceptionRow) else row
+        for row in spec.rows
+    )
+    return _with(spec, f"{kernel}×{kernel} in the 5×5 branch", rows)
+
+
+def _with(spec: NetworkSpec, name: str, rows: tuple[Row, ...]) -> NetworkSpec:
+    return replace(spec, rows=rows, whatifs=(*spec.whatifs, name))
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """A named what-if for the command line: its transform and a one-line description."""
+
+    name: str
+    transform: Callable[[NetworkSpec], NetworkSpec]
+    help: str
+
+
+WHATIFS: dict[str, WhatIf] = {
+    w.name: w
+    for w in (
+        WhatIf("separable-conv1", with_separable_conv1, "conv1 depthwise-separable (multiplier 8)"),
+        WhatIf("no-aux", without_aux_heads, "drop the auxiliary classifiers"),
+        WhatIf("fc-head", with_fc_head, "linear layer over the 7×7 map, no average pooling"),
+        WhatIf("3x3-in-5x5", with_ch5x5_kernel, "3×3 kernels in the 5×5 branch (torchvision)"),
+    )
+}
+
+
+def apply_whatifs(spec: NetworkSpec, names: list[str]) -> NetworkSpec:
+    """Applies the named what-ifs in order; an unknown name raises OptionError."""
+    for name in names:
+        if name not in WHATIFS:
+            raise OptionError(f"unknown what-if '{name}'; available: {', '.join(WHATIFS)}")
+        spec = WHATIFS[name].transform(spec)
+    return spec

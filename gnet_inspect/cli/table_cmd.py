@@ -1,0 +1,42 @@
+"""``gnet-inspect table``: Table 1 reproduced from the built network."""
+
+from __future__ import annotations
+
+from gnet_inspect.cli.app import (
+    Format,
+    FormatOption,
+    InputSize,
+    Output,
+    SpecFile,
+    Variant,
+    app,
+    load,
+)
+from gnet_inspect.cli.emit import emit_renderable, emit
+
+__all__ = ["table"]
+
+
+@app.command()
+def table(
+    variant: Variant = None,
+    spec: SpecFile = None,
+    input_size: InputSize = None,
+    format: FormatOption = Format.table,
+    output: Output = None,
+) -> None:
+    """Reproduce Table 1 from the built network: measured params and MACs beside the print."""
+    from gnet_inspect.analysis.table import reproduce_table
+    from gnet_inspect.render import export
+
+    report = reproduce_table(load(spec, variant), input_size)
+    if format is Format.table:
+        from gnet_inspect.render.console import table_renderable
+
+        emit_renderable(lambda width: table_renderable(report, width), output)
+    elif format is Format.csv:
+        emit(export.to_csv(report.records()), output)
+    elif format is Format.json:
+        emit(export.to_json(export.table_document(report)), output)
+    else:
+        emit(export.to_markdown(report), output)

@@ -1,0 +1,72 @@
+"""Shared fixtures: the bundled table's variants, built and measured once per session."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from gnet_inspect.analysis.table import TableReport, reproduce_table
+from gnet_inspect.cli.main import main
+from gnet_inspect.loader import load_spec
+from gnet_inspect.spec import NetworkSpec
+
+VARIANTS = ("paper", "caffe", "torchvision")
+
+
+@pytest.fixture(scope="session")
+def specs() -> dict[str, NetworkSpec]:
+    return {name: load_spec(variant=name) for name in VARIANTS}
+
+
+@pytest.fixture(scope="session")
+def reports(specs: dict[str, NetworkSpec]) -> dict[str, TableReport]:
+    return {name: reproduce_table(spec) for name, spec in specs.items()}
+
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture()
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
+    """Runs gnet-inspect in this process (the same entry the console script calls)."""
+
+    def run(*args: str) -> Run:
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture()
+def console_script() -> Callable[..., Run]:
+    """Runs the installed ``gnet-inspect`` console script in a subprocess, as a user would."""
+    script = Path(sys.executable).with_name("gnet-inspect")
+
+    def run(*args: str, cwd: Path | None = None) -> Run:
+        done = subprocess.run(
+            [str(script), *args], capture_output=True, text=True, cwd=cwd, timeout=300
+        )
+        return Run(done.returncode, done.stdout, done.stderr)
+
+    return run
+
+
+def assert_one_line_error(run: Run, *fragments: str) -> None:
+    """A clean failure: non-zero exit, one line on stderr naming the fragments, no traceback."""
+    assert run.code != 0, run
+    lines = run.err.strip().splitlines()
+    assert len(lines) == 1, run.err
+    assert lines[0].startswith("gnet-inspect: error: "), lines[0]
+    assert "Traceback" not in run.err
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
