@@ -11,7 +11,12 @@ import sys
 
 import typer
 
-from gnet_inspect.cli import table_cmd  # noqa: F401 - registers the command
+from gnet_inspect.cli import (  # noqa: F401 - importing a command module registers it
+    diagram_cmd,
+    flops_cmd,
+    profile_cmd,
+    table_cmd,
+)
 from gnet_inspect.cli.app import app
 from gnet_inspect.errors import GnetInspectError
 

@@ -1,0 +1,1 @@
+"""``gnet-inspect diagram``: (being written)."""

@@ -1,0 +1,1 @@
+"""``gnet-inspect flops``: (being written)."""

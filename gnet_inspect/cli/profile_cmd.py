@@ -1,0 +1,1 @@
+"""``gnet-inspect profile``: (being written)."""
