@@ -85,6 +85,7 @@ def load_spec(path: str | Path | None = None, variant: str | None = None) -> Net
     if "schema" in top and top["schema"].integer() != 1:
         top["schema"].fail("unsupported schema version; this gnet-inspect reads schema 1")
     name, overlay = _pick_variant(top.get("variants"), variant, doc)
+    _check_all_overlays(top.get("variants"), top["rows"], _items(top.get("aux_heads")))
     rows = [_parse_row(node) for node in _overlay_rows(top["rows"], overlay)]
     _check_ids(rows, top["rows"])
     paths = {row.id: node.path for row, node in rows}
@@ -151,6 +152,24 @@ def _pick_variant(
         variants.fail(f"unknown variant '{name}'; available: {', '.join(table)}")
     body = table[name]
     return name, body.mapping(_VARIANT) if body.value is not None else {}
+
+
+def _check_all_overlays(variants: Node | None, rows: Node, heads: list[Node]) -> None:
+    """Checks every variant's overlay names real rows, not only the variant asked for."""
+    if variants is None:
+        return
+    for body in variants.mapping().values():
+        overlay = body.mapping(_VARIANT) if body.value is not None else {}
+        _overlay_rows(rows, overlay)
+        changes = overlay["aux_rows"].mapping() if "aux_rows" in overlay else {}
+        head_rows = {
+            r.mapping().get("id", Node(None, "", "")).value
+            for head in heads
+            for r in head.mapping().get("rows", Node([], "", "")).items()
+        }
+        for row_id, change in changes.items():
+            if row_id not in head_rows:
+                change.fail(f"no row with id '{row_id}' in any aux head")
 
 
 def _description(overlay: dict[str, Node]) -> str:

@@ -1,0 +1,150 @@
+"""`gnet-inspect table` as a user runs it: formats, files, golden renderings, bad options."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import assert_one_line_error
+from gnet_inspect.cli.emit import render_text
+from gnet_inspect.render.console import table_renderable
+from gnet_inspect.render.export import to_markdown
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+
+
+def _golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if UPDATE:
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), f"{name} changed; UPDATE_GOLDEN=1 to accept"
+
+
+def test_rendered_table_matches_golden(reports):
+    _golden("table-paper.txt", render_text(table_renderable(reports["paper"], 240), 240))
+
+
+def test_narrow_terminal_drops_optional_columns_and_says_so(reports):
+    text = render_text(table_renderable(reports["paper"], 120), 120)
+    assert "left out depth, Δ, params incl. biases, Δ, FLOPs (2×MACs)" in text
+    assert "inception (5b)" in text and "1388K" in text
+
+
+def test_markdown_matches_golden(reports):
+    _golden("table-paper.md", to_markdown(reports["paper"]))
+
+
+def test_csv_is_data_only_with_a_row_per_layer(cli):
+    run = cli("table", "--format", "csv")
+    assert run.code == 0 and run.err == ""
+    rows = list(csv.DictReader(io.StringIO(run.out)))
+    assert [r["id"] for r in rows][:3] == ["conv1", "pool1", "conv2"]
+    assert len(rows) == 19 + 10
+    total = sum(int(r["macs"]) for r in rows if not r["head"])
+    assert total == 1_582_671_872
+    assert all(int(r["flops"]) == 2 * int(r["macs"]) for r in rows)
+
+
+def test_json_carries_totals_depth_and_conventions(cli):
+    run = cli("table", "--format", "json", "--variant", "torchvision")
+    document = json.loads(run.out)
+    assert document["totals"]["params"] == 6_624_904
+    assert document["params_with_aux"] == 13_004_888
+    assert document["depth"]["layers_with_params"] == 22
+    assert document["conventions"]["params_printed"] == {"counts": "weights", "base": 1024}
+    assert document["rows"][0]["params_status"] == "differs"
+
+
+def test_output_file_is_written_whole(cli, tmp_path):
+    target = tmp_path / "table.md"
+    run = cli("table", "--format", "markdown", "--output", str(target))
+    assert run.code == 0 and run.out == ""
+    assert target.read_text(encoding="utf-8").startswith("### GoogLeNet: Table 1 reproduced")
+    assert [p.name for p in tmp_path.iterdir()] == ["table.md"]
+
+
+def test_table_format_to_a_file_is_plain_text(cli, tmp_path):
+    target = tmp_path / "table.txt"
+    assert cli("table", "-o", str(target)).code == 0
+    text = target.read_text(encoding="utf-8")
+    assert "\x1b[" not in text and "inception (3a)" in text
+
+
+def test_unwritable_output_is_refused(cli):
+    # /proc takes no new files, whoever runs the tests (root included).
+    run = cli("table", "--format", "csv", "--output", "/proc/gnet-inspect-table.csv")
+    assert_one_line_error(run, "cannot write /proc/gnet-inspect-table.csv", "writable path")
+
+
+def test_failure_while_writing_leaves_no_file_behind(cli, tmp_path, monkeypatch):
+    def broken_replace(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    run = cli("table", "--format", "csv", "--output", str(tmp_path / "t.csv"))
+    assert_one_line_error(run, "No space left on device")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_output_that_is_a_directory(cli, tmp_path):
+    assert_one_line_error(cli("table", "--output", str(tmp_path)), "is a directory")
+
+
+def test_output_into_a_missing_directory(cli, tmp_path):
+    run = cli("table", "--output", str(tmp_path / "no" / "such" / "t.txt"))
+    assert_one_line_error(run, "no directory", "create it first")
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["table", "--format", "xml"], ["'xml' is not one of", "--help"]),
+        (["table", "--input-size", "0"], ["--input-size", "x>=1"]),
+        (["table", "--input-size", "64"], ["row 'avgpool'", "too small", "--input-size"]),
+        (["table", "--input-size", "320"], ["row 'linear'", "1024 input features", "torchvision"]),
+        (["tabel"], ["No such command 'tabel'"]),
+        (["table", "--no-such-option"], ["--no-such-option"]),
+    ],
+)
+def test_bad_options_fail_in_one_line(cli, args, fragments):
+    assert_one_line_error(cli(*args), *fragments)
+
+
+def test_other_input_sizes_run_where_the_head_pools_adaptively(cli):
+    run = cli("table", "--variant", "torchvision", "--input-size", "320", "--format", "json")
+    document = json.loads(run.out)
+    assert document["input_size"] == [320, 320, 3]
+    assert document["rows"][-1]["output"] == "1×1×1000"
+
+
+def test_help_does_not_import_torch():
+    code = (
+        "import sys\n"
+        "from gnet_inspect.cli.main import main\n"
+        "main(['--help']); main(['table', '--help'])\n"
+        "assert 'torch' not in sys.modules, 'help imported torch'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "Usage" in done.stdout
+
+
+def test_console_script_fails_cleanly_as_a_user_sees_it(console_script, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rows: [\n")
+    run = console_script("table", "--spec", str(bad))
+    assert_one_line_error(run, "bad.yaml", "invalid YAML")
+
+
+def test_console_script_prints_the_table(console_script, tmp_path):
+    run = console_script("table", "--format", "csv", cwd=tmp_path)
+    assert run.code == 0, run.err
+    assert run.out.splitlines()[1].startswith("conv1,")
