@@ -163,13 +163,20 @@ def _check_all_overlays(variants: Node | None, rows: Node, heads: list[Node]) ->
         _overlay_rows(rows, overlay)
         changes = overlay["aux_rows"].mapping() if "aux_rows" in overlay else {}
         head_rows = {
-            r.mapping().get("id", Node(None, "", "")).value
+            _text_of(r.mapping(), "id")
             for head in heads
             for r in head.mapping().get("rows", Node([], "", "")).items()
         }
         for row_id, change in changes.items():
             if row_id not in head_rows:
                 change.fail(f"no row with id '{row_id}' in any aux head")
+
+
+def _text_of(fields: dict[str, Node], key: str) -> str | None:
+    """A text field's value for matching ids and types; None when absent or not text (the
+    row's own parsing then reports it)."""
+    value = fields[key].value if key in fields else None
+    return value if isinstance(value, str) else None
 
 
 def _description(overlay: dict[str, Node]) -> str:
@@ -189,8 +196,7 @@ def _merge(node: Node, changes: Node) -> Node:
 
 def _overlay_rows(rows_node: Node, overlay: dict[str, Node]) -> list[Node]:
     rows = list(rows_node.items())
-    ids = [row.mapping().get("id") for row in rows]
-    known = {i.value for i in ids if i is not None}
+    known = {_text_of(row.mapping(), "id") for row in rows}
     by_type = overlay["rows_of_type"].mapping() if "rows_of_type" in overlay else {}
     by_id = overlay["rows"].mapping() if "rows" in overlay else {}
     inserts = overlay["insert_after"].mapping() if "insert_after" in overlay else {}
@@ -200,10 +206,10 @@ def _overlay_rows(rows_node: Node, overlay: dict[str, Node]) -> list[Node]:
     result: list[Node] = []
     for row in rows:
         fields = row.mapping()
-        kind = fields["type"].value if "type" in fields else None
+        kind = _text_of(fields, "type")
         if kind in by_type:
             row = _merge(row, by_type[kind])
-        row_id = fields["id"].value if "id" in fields else None
+        row_id = _text_of(fields, "id")
         if row_id in by_id:
             row = _merge(row, by_id[row_id])
         result.append(row)
@@ -362,12 +368,10 @@ def _parse_head(
     raw = list(fields["rows"].items())
     changes = overlay["aux_rows"].mapping() if "aux_rows" in overlay else {}
     for row_id, change in changes.items():
-        if all(r.mapping().get("id", Node(None, "", "")).value != row_id for r in raw):
+        if all(_text_of(r.mapping(), "id") != row_id for r in raw):
             change.fail(f"no row with id '{row_id}' in aux head '{head_id}'")
     merged = [
-        _merge(r, changes[r.mapping()["id"].value])
-        if "id" in r.mapping() and r.mapping()["id"].value in changes
-        else r
+        _merge(r, changes[row_id]) if (row_id := _text_of(r.mapping(), "id")) in changes else r
         for r in raw
     ]
     rows = [_parse_row(r) for r in merged]
