@@ -5,13 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
-from typing import Any
+from typing import Any, TypeVar
 
 from gnet_inspect.analysis.table import TableReport
-from gnet_inspect.render.table_layout import TABLE_COLUMNS, AUX_COLUMNS, Column, footnotes, summary_lines
+from gnet_inspect.render.columns import Column, cells
+from gnet_inspect.render.table_layout import AUX_COLUMNS, TABLE_COLUMNS, footnotes, summary_lines
 
-__all__ = ["to_csv", "to_json", "to_markdown", "markdown_table"]
+__all__ = ["to_csv", "to_json", "to_markdown", "markdown_table", "table_document"]
+
+T = TypeVar("T")
 
 
 def to_csv(records: list[dict[str, Any]]) -> str:
@@ -68,18 +72,17 @@ def table_document(report: TableReport) -> dict[str, Any]:
     }
 
 
-def markdown_table(columns: tuple[Column, ...], rows: list[Any], markers: dict[str, int]) -> str:
-    """A GitHub-flavoured Markdown table of ``rows`` with ``columns``."""
-
-    def cell(column: Column, row: Any) -> str:
-        text = column.cell(row)
-        if column.header == "" and row.id in markers:
-            text = f"{text} [{markers[row.id]}]"
-        return text.replace("|", "\\|")
-
+def markdown_table(
+    columns: Sequence[Column[T]], records: Sequence[T], suffix: Callable[[T], str] | None = None
+) -> str:
+    """A GitHub-flavoured Markdown table of ``records``; ``suffix`` adds to the last cell."""
+    lines = cells(columns, records)
+    if suffix is not None:
+        for record, line in zip(records, lines):
+            line[-1] = f"{line[-1]} {suffix(record)}".strip()
     header = "| " + " | ".join(c.header or "check" for c in columns) + " |"
     rule = "|" + "|".join("---:" if c.numeric else "---" for c in columns) + "|"
-    body = ["| " + " | ".join(cell(c, row) for c in columns) + " |" for row in rows]
+    body = ["| " + " | ".join(cell.replace("|", "\\|") for cell in line) + " |" for line in lines]
     return "\n".join([header, rule, *body]) + "\n"
 
 
@@ -91,11 +94,13 @@ def to_markdown(report: TableReport) -> str:
     parts = [
         f"### {spec.name}: Table 1 reproduced (variant {spec.variant}, "
         f"input {report.input_size}×{report.input_size}×{spec.input.channels})\n",
-        markdown_table(TABLE_COLUMNS, list(report.rows), notes),
+        markdown_table(
+            TABLE_COLUMNS, report.rows, lambda r: f"[{notes[r.id]}]" if r.id in notes else ""
+        ),
         "\n".join(f"- {line}" for line in summary_lines(report)) + "\n",
     ]
     if report.aux_rows:
         parts += ["#### Auxiliary classifiers (training only)\n"]
-        parts += [markdown_table(AUX_COLUMNS, list(report.aux_rows), {})]
+        parts += [markdown_table(AUX_COLUMNS, report.aux_rows)]
     parts += ["\n".join(f"{n}. `{row_id}`: {rows[row_id].note}" for row_id, n in notes.items())]
     return "\n".join(parts).rstrip("\n") + "\n"

@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from gnet_inspect.analysis.table import Comparison, TableReport, TableRow
+from gnet_inspect.render.columns import Column
 from gnet_inspect.render.format import STATUS_MARKS, grouped, si, significant, signed
 
-__all__ = ["Column", "TABLE_COLUMNS", "AUX_COLUMNS", "flag", "footnotes", "summary_lines"]
-
-
-@dataclass(frozen=True)
-class Column:
-    """A column: its header, how a row fills it, and how readily a narrow terminal drops it
-    (0: never; higher numbers go first)."""
-
-    header: str
-    cell: Callable[[TableRow], str]
-    numeric: bool = True
-    drop: int = 0
+__all__ = ["TABLE_COLUMNS", "AUX_COLUMNS", "flag", "footnotes", "summary_lines"]
 
 
 def _opt(value: int | None) -> str:
@@ -55,7 +42,7 @@ def flag(row: TableRow) -> str:
     return ""
 
 
-TABLE_COLUMNS = (
+TABLE_COLUMNS: tuple[Column[TableRow], ...] = (
     Column("type", lambda r: r.type, numeric=False),
     Column("patch size/ stride", lambda r: r.patch or "", numeric=False),
     Column("output size", _output, numeric=False),
@@ -77,7 +64,7 @@ TABLE_COLUMNS = (
     Column("", flag, numeric=False),
 )
 
-AUX_COLUMNS = (
+AUX_COLUMNS: tuple[Column[TableRow], ...] = (
     Column("head", lambda r: r.head or "", numeric=False),
     Column("layer", lambda r: r.id.split(".", 1)[-1], numeric=False),
     Column("type", lambda r: r.type, numeric=False),
