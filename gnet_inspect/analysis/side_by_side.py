@@ -1,0 +1,115 @@
+"""Two measured networks side by side (reduce on and off, or any what-if against its base)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from gnet_inspect.analysis.breakdown import Breakdown, BreakdownRow, Level, flops_breakdown
+from gnet_inspect.spec import NetworkSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["PairRow", "SideBySide", "compare_networks", "side_by_side"]
+
+
+@dataclass(frozen=True)
+class PairRow:
+    """One id in both networks; a side is None where that network has no such entry."""
+
+    id: str
+    head: str | None
+    kind: str
+    base: BreakdownRow | None
+    other: BreakdownRow | None
+
+    @property
+    def macs_ratio(self) -> float | None:
+        """MACs of the other network over the base's (None where either is absent or zero)."""
+        if self.base is None or self.other is None or not self.base.macs:
+            return None
+        return self.other.macs / self.base.macs
+
+    @property
+    def params_ratio(self) -> float | None:
+        if self.base is None or self.other is None or not self.base.params:
+            return None
+        return self.other.params / self.base.params
+
+
+@dataclass(frozen=True)
+class SideBySide:
+    """Two breakdowns at the same level, joined on id, with their totals and depths."""
+
+    base: Breakdown
+    other: Breakdown
+    rows: tuple[PairRow, ...]
+    aux_rows: tuple[PairRow, ...]
+
+    @property
+    def macs_ratio(self) -> float:
+        return self.other.macs / self.base.macs
+
+    @property
+    def params_ratio(self) -> float:
+        return self.other.params / self.base.params
+
+    @property
+    def largest_blow_up(self) -> PairRow | None:
+        """The main-path entry whose MACs grew the most, relatively."""
+        rated = [row for row in self.rows if row.macs_ratio is not None]
+        return max(rated, key=lambda row: row.macs_ratio or 0.0, default=None)
+
+    def records(self) -> list[dict[str, Any]]:
+        """Flat records: id, kind, then each measure for base and other, and the ratios."""
+        result = []
+        for row in (*self.rows, *self.aux_rows):
+            record: dict[str, Any] = {"id": row.id, "head": row.head, "kind": row.kind}
+            for side, entry in (("base", row.base), ("other", row.other)):
+                values = asdict(entry) if entry is not None else {}
+                for key in ("output", "params", "macs", "flops", "other_ops"):
+                    record[f"{key}_{side}"] = values.get(key)
+            record["macs_ratio"] = row.macs_ratio
+            record["params_ratio"] = row.params_ratio
+            result.append(record)
+        return result
+
+    def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame.from_records(self.records(), index="id")
+
+
+def side_by_side(base: Breakdown, other: Breakdown) -> SideBySide:
+    """Joins two breakdowns of the same level on id, in the base's order, then the other's."""
+    if base.level != other.level:
+        raise ValueError(f"levels differ: {base.level} and {other.level}")
+    return SideBySide(
+        base, other, _join(base.rows, other.rows), _join(base.aux_rows, other.aux_rows)
+    )
+
+
+def _join(left: tuple[BreakdownRow, ...], right: tuple[BreakdownRow, ...]) -> tuple[PairRow, ...]:
+    rights = {row.id: row for row in right}
+    lefts = {row.id: row for row in left}
+    ids = [row.id for row in left] + [row.id for row in right if row.id not in lefts]
+    return tuple(
+        PairRow(
+            id=i,
+            head=(lefts.get(i) or rights[i]).head,
+            kind=(lefts.get(i) or rights[i]).kind,
+            base=lefts.get(i),
+            other=rights.get(i),
+        )
+        for i in ids
+    )
+
+
+def compare_networks(
+    base: NetworkSpec, other: NetworkSpec, level: Level, input_size: int | None = None
+) -> SideBySide:
+    """Builds and measures both networks and joins their breakdowns at ``level``."""
+    return side_by_side(
+        flops_breakdown(base, level, input_size), flops_breakdown(other, level, input_size)
+    )

@@ -1,0 +1,194 @@
+"""What ``gnet-inspect flops`` shows: a breakdown, or two networks side by side."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+from gnet_inspect.analysis.breakdown import Breakdown, BreakdownRow
+from gnet_inspect.analysis.side_by_side import PairRow, SideBySide
+from gnet_inspect.render.columns import Column
+from gnet_inspect.render.console import grid, left_out
+from gnet_inspect.render.export import markdown_table
+from gnet_inspect.render.format import grouped, si
+
+__all__ = [
+    "breakdown_document",
+    "breakdown_markdown",
+    "breakdown_renderable",
+    "side_by_side_document",
+    "side_by_side_markdown",
+    "side_by_side_renderable",
+]
+
+
+_AUX_TITLE = "Auxiliary heads (training only)"
+
+
+def _count(value: int | None) -> str:
+    return "" if value is None else grouped(value) if value < 10_000 else si(value)
+
+
+def _ratio(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}×"
+
+
+BREAKDOWN_COLUMNS: tuple[Column[BreakdownRow], ...] = (
+    Column("id", lambda r: r.id, numeric=False),
+    Column("type", lambda r: r.kind, numeric=False),
+    Column("output", lambda r: r.output, numeric=False),
+    Column("params", lambda r: _count(r.params) if r.params else ""),
+    Column("MACs", lambda r: _count(r.macs) if r.macs else ""),
+    Column("FLOPs (2×MACs)", lambda r: _count(r.flops) if r.flops else "", drop=2),
+    Column("other ops", lambda r: _count(r.other_ops) if r.other_ops else "", drop=3),
+    Column("% MACs", lambda r: f"{r.share_macs:.1%}" if r.macs else ""),
+    Column("% params", lambda r: f"{r.share_params:.1%}" if r.params else "", drop=1),
+)
+
+
+def _side(pick: str, field: str) -> Callable[[PairRow], str]:
+    def cell(row: PairRow) -> str:
+        entry = getattr(row, pick)
+        if entry is None:
+            return "—"
+        value = getattr(entry, field)
+        return value if isinstance(value, str) else _count(value) if value else ""
+
+    return cell
+
+
+PAIR_COLUMNS: tuple[Column[PairRow], ...] = (
+    Column("id", lambda r: r.id, numeric=False),
+    Column("type", lambda r: r.kind, numeric=False),
+    Column("output (base)", _side("base", "output"), numeric=False, drop=1),
+    Column("output", _side("other", "output"), numeric=False),
+    Column("params (base)", _side("base", "params")),
+    Column("params", _side("other", "params")),
+    Column("× params", lambda r: _ratio(r.params_ratio), drop=2),
+    Column("MACs (base)", _side("base", "macs")),
+    Column("MACs", _side("other", "macs")),
+    Column("× MACs", lambda r: _ratio(r.macs_ratio)),
+)
+
+
+def _totals(b: Breakdown) -> str:
+    return (
+        f"{b.label}: {grouped(b.params)} params, {grouped(b.macs)} MACs ({si(b.macs)}; "
+        f"{si(2 * b.macs)} FLOPs), depth {b.depth} layers with parameters, "
+        f"{b.depth_with_pooling} counting pooling"
+    )
+
+
+def breakdown_lines(b: Breakdown) -> list[str]:
+    lines = [f"Inference, one {b.input_size}×{b.input_size} image — {_totals(b)}"]
+    if b.aux_rows:
+        aux = sum(r.macs for r in b.aux_rows)
+        params = sum(r.params for r in b.aux_rows)
+        lines.append(
+            f"Training only, the auxiliary heads: {grouped(params)} params, {si(aux)} MACs more "
+            "(not in the totals or the shares)"
+        )
+    return lines
+
+
+def side_by_side_lines(s: SideBySide) -> list[str]:
+    lines = [
+        f"Base — {_totals(s.base)}",
+        f"Other — {_totals(s.other)}",
+        f"Total MACs, other / base: {s.macs_ratio:.2f}×; params: {s.params_ratio:.2f}×",
+    ]
+    worst = s.largest_blow_up
+    if worst is not None and worst.base is not None and worst.other is not None:
+        lines.append(
+            f"Largest blow-up: {worst.id}, {worst.macs_ratio:.2f}× the MACs "
+            f"({si(worst.base.macs)} → {si(worst.other.macs)}), output "
+            f"{worst.base.output} → {worst.other.output}"
+        )
+    return lines
+
+
+def breakdown_renderable(b: Breakdown, width: int) -> RenderableType:
+    title = f"Params and MACs by {b.level[:-1]} ({b.label}, input {b.input_size}×{b.input_size})"
+    table, dropped = grid(title, BREAKDOWN_COLUMNS, b.rows, width)
+    parts: list[RenderableType] = [table, *left_out(dropped)]
+    parts += [Text(line) for line in breakdown_lines(b)]
+    if b.aux_rows:
+        parts.append(
+            grid("Auxiliary heads (training only)", BREAKDOWN_COLUMNS, b.aux_rows, width)[0]
+        )
+    return Group(*parts)
+
+
+def side_by_side_renderable(s: SideBySide, width: int) -> RenderableType:
+    title = f"{s.other.label} against {s.base.label}, by {s.base.level[:-1]}"
+    table, dropped = grid(title, PAIR_COLUMNS, s.rows, width)
+    parts: list[RenderableType] = [table, *left_out(dropped)]
+    parts += [Text(line) for line in side_by_side_lines(s)]
+    if s.aux_rows:
+        parts.append(grid(_AUX_TITLE, PAIR_COLUMNS, s.aux_rows, width)[0])
+    return Group(*parts)
+
+
+def breakdown_markdown(b: Breakdown) -> str:
+    parts = [f"### Params and MACs by {b.level[:-1]} ({b.label})\n"]
+    parts += [markdown_table(BREAKDOWN_COLUMNS, b.rows)]
+    parts += ["\n".join(f"- {line}" for line in breakdown_lines(b)) + "\n"]
+    if b.aux_rows:
+        parts += [
+            "#### Auxiliary heads (training only)\n",
+            markdown_table(BREAKDOWN_COLUMNS, b.aux_rows),
+        ]
+    return "\n".join(parts)
+
+
+def side_by_side_markdown(s: SideBySide) -> str:
+    parts = [f"### {s.other.label} against {s.base.label}, by {s.base.level[:-1]}\n"]
+    parts += [markdown_table(PAIR_COLUMNS, s.rows)]
+    parts += ["\n".join(f"- {line}" for line in side_by_side_lines(s)) + "\n"]
+    if s.aux_rows:
+        parts += [
+            "#### Auxiliary heads (training only)\n",
+            markdown_table(PAIR_COLUMNS, s.aux_rows),
+        ]
+    return "\n".join(parts)
+
+
+def _summary(b: Breakdown) -> dict[str, Any]:
+    return {
+        "label": b.label,
+        "params": b.params,
+        "macs": b.macs,
+        "flops": 2 * b.macs,
+        "depth": b.depth,
+        "depth_with_pooling": b.depth_with_pooling,
+    }
+
+
+def breakdown_document(b: Breakdown) -> dict[str, Any]:
+    records = b.records()
+    return {
+        "level": b.level,
+        "input_size": b.input_size,
+        "totals": _summary(b),
+        "rows": [r for r in records if r["head"] is None],
+        "aux_rows": [r for r in records if r["head"] is not None],
+    }
+
+
+def side_by_side_document(s: SideBySide) -> dict[str, Any]:
+    records = s.records()
+    worst = s.largest_blow_up
+    return {
+        "level": s.base.level,
+        "input_size": s.base.input_size,
+        "base": _summary(s.base),
+        "other": _summary(s.other),
+        "macs_ratio": s.macs_ratio,
+        "params_ratio": s.params_ratio,
+        "largest_blow_up": worst.id if worst else None,
+        "rows": [r for r in records if r["head"] is None],
+        "aux_rows": [r for r in records if r["head"] is not None],
+    }
