@@ -11,17 +11,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from gnet_inspect.errors import OptionError
-from gnet_inspect.spec import ConvRow, DropoutRow, InceptionRow, LinearRow, NetworkSpec, PoolRow, Row
+from gnet_inspect.spec import (
+    ConvRow,
+    DropoutRow,
+    InceptionRow,
+    LinearRow,
+    NetworkSpec,
+    PoolRow,
+    Row,
+)
 
 __all__ = [
-    "WhatIf",
     "WHATIFS",
-    "without_reductions",
+    "WhatIf",
+    "apply_whatifs",
+    "with_ch5x5_kernel",
+    "with_fc_head",
     "with_separable_conv1",
     "without_aux_heads",
-    "with_fc_head",
-    "with_ch5x5_kernel",
-    "apply_whatifs",
+    "without_reductions",
 ]
 
 

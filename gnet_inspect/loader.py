@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from gnet_inspect.errors import InputSizeError, SpecError
-from gnet_inspect.notation import parse_count, parse_size, parse_window
+from gnet_inspect.notation import (
+    PrintedCount,
+    Size,
+    Window,
+    parse_count,
+    parse_size,
+    parse_window,
+)
 from gnet_inspect.shapes import infer_shapes, qualified_rows
 from gnet_inspect.spec import (
     AuxHead,
@@ -33,11 +40,11 @@ from gnet_inspect.spec import (
 )
 from gnet_inspect.yaml_source import Node, load_document
 
-__all__ = ["load_spec", "bundled_table", "list_variants", "DEFAULT_TABLE"]
+__all__ = ["DEFAULT_TABLE", "bundled_table", "list_variants", "load_spec"]
 
 DEFAULT_TABLE = "googlenet.yaml"
-_TOP = ("schema", "name", "source", "input", "conventions", "layers", "claims", "rows")
-_TOP += ("notes", "aux_heads", "variants")
+_TOP: tuple[str, ...] = ("schema", "name", "source", "input", "conventions", "layers", "claims")
+_TOP += ("rows", "notes", "aux_heads", "variants")
 _VARIANT = ("description", "layers", "rows", "rows_of_type", "aux_rows", "insert_after")
 _COMMON = ("id", "type", "output", "depth", "params", "ops")
 _BY_TYPE: dict[str, tuple[str, ...]] = {
@@ -61,7 +68,7 @@ def bundled_table(name: str = DEFAULT_TABLE) -> Path:
 
 def list_variants(path: str | Path | None = None) -> tuple[str, ...]:
     """The variant names a table file defines, in file order."""
-    source, doc = _read(path)
+    _, doc = _read(path)
     variants = doc.mapping().get("variants")
     return tuple(variants.mapping()) if variants is not None else ()
 
@@ -206,10 +213,10 @@ def _overlay_rows(rows_node: Node, overlay: dict[str, Node]) -> list[Node]:
     result: list[Node] = []
     for row in rows:
         fields = row.mapping()
-        kind = _text_of(fields, "type")
+        kind = _text_of(fields, "type") or ""
         if kind in by_type:
             row = _merge(row, by_type[kind])
-        row_id = _text_of(fields, "id")
+        row_id = _text_of(fields, "id") or ""
         if row_id in by_id:
             row = _merge(row, by_id[row_id])
         result.append(row)
@@ -274,8 +281,10 @@ def _conv(row_id: str, printed: Printed, f: dict[str, Node]) -> Row:
 
 
 def _pool(row_id: str, printed: Printed, f: dict[str, Node]) -> Row:
-    kind = "max" if printed.type == "max pool" else "avg"
-    return PoolRow(row_id, printed, kind=kind, window=_window(_required(f, "patch", "pool")))
+    window = _window(_required(f, "patch", "pool"))
+    if printed.type == "max pool":
+        return PoolRow(row_id, printed, kind="max", window=window)
+    return PoolRow(row_id, printed, kind="avg", window=window)
 
 
 def _adaptive_pool(row_id: str, printed: Printed, f: dict[str, Node]) -> Row:
@@ -288,7 +297,9 @@ def _adaptive_pool(row_id: str, printed: Printed, f: dict[str, Node]) -> Row:
 def _inception(row_id: str, printed: Printed, f: dict[str, Node]) -> Row:
     kernel = f["ch5x5_kernel"].integer() if "ch5x5_kernel" in f else 5
     if kernel % 2 == 0:
-        f["ch5x5_kernel"].fail(f"expected an odd kernel size (the branches must align), got {kernel}")
+        f["ch5x5_kernel"].fail(
+            f"expected an odd kernel size (the branches must align), got {kernel}"
+        )
     return InceptionRow(
         row_id,
         printed,
@@ -371,7 +382,7 @@ def _parse_head(
         if all(_text_of(r.mapping(), "id") != row_id for r in raw):
             change.fail(f"no row with id '{row_id}' in aux head '{head_id}'")
     merged = [
-        _merge(r, changes[row_id]) if (row_id := _text_of(r.mapping(), "id")) in changes else r
+        _merge(r, changes[rid]) if (rid := _text_of(r.mapping(), "id") or "") in changes else r
         for r in raw
     ]
     rows = [_parse_row(r) for r in merged]
@@ -468,21 +479,21 @@ def _check_output_sizes(spec: NetworkSpec, paths: dict[str, str]) -> None:
 # -- scalars -----------------------------------------------------------------------------------
 
 
-def _size(node: Node) -> Any:
+def _size(node: Node) -> Size:
     try:
         return parse_size(node.text())
     except ValueError as exc:
         node.fail(str(exc))
 
 
-def _window(node: Node) -> Any:
+def _window(node: Node) -> Window:
     try:
         return parse_window(node.text())
     except ValueError as exc:
         node.fail(str(exc))
 
 
-def _count(node: Node) -> Any:
+def _count(node: Node) -> PrintedCount:
     try:
         return parse_count(node.text())
     except ValueError as exc:

@@ -30,7 +30,7 @@ from gnet_inspect.spec import (
     SoftmaxRow,
 )
 
-__all__ = ["GoogLeNet", "GoogLeNetOutput", "ConvUnit", "LinearUnit", "Inception", "build_model"]
+__all__ = ["ConvUnit", "GoogLeNet", "GoogLeNetOutput", "Inception", "LinearUnit", "build_model"]
 
 
 class GoogLeNetOutput(NamedTuple):
@@ -60,7 +60,9 @@ class ConvUnit(nn.Sequential):
         bias = style.conv_bias
         layers: OrderedDict[str, nn.Module] = OrderedDict()
         if depth_multiplier is None:
-            layers["conv"] = nn.Conv2d(in_channels, out_channels, kernel, stride, padding, bias=bias)
+            layers["conv"] = nn.Conv2d(
+                in_channels, out_channels, kernel, stride, padding, bias=bias
+            )
         else:
             mid = in_channels * depth_multiplier
             layers["depthwise"] = nn.Conv2d(
@@ -135,14 +137,22 @@ def build_row(row: Row, received: Size, style: LayerStyle) -> nn.Module | None:
         window = row.window
         if row.reduce is None:
             return ConvUnit(
-                received.channels, row.channels, window.kernel, window.stride, style,
+                received.channels,
+                row.channels,
+                window.kernel,
+                window.stride,
+                style,
                 row.depth_multiplier,
             )
         return nn.Sequential(
             OrderedDict(
                 ch3x3red=ConvUnit(received.channels, row.reduce, 1, 1, style),
                 ch3x3=ConvUnit(
-                    row.reduce, row.channels, window.kernel, window.stride, style,
+                    row.reduce,
+                    row.channels,
+                    window.kernel,
+                    window.stride,
+                    style,
                     row.depth_multiplier,
                 ),
             )
@@ -208,7 +218,9 @@ class GoogLeNet(nn.Module):
         """Cross-entropy of the logits plus each aux head's, weighted as the table says (0.3)."""
         loss = nn.functional.cross_entropy(output.logits, target)
         for head in self.spec.aux_heads:
-            loss = loss + head.loss_weight * nn.functional.cross_entropy(output.aux[head.id], target)
+            loss = loss + head.loss_weight * nn.functional.cross_entropy(
+                output.aux[head.id], target
+            )
         return loss
 
 

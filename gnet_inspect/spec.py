@@ -8,25 +8,25 @@ architecture parsed from them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import Literal
 
 from gnet_inspect.notation import PrintedCount, Size, Window
 
 __all__ = [
-    "Printed",
-    "ConvRow",
-    "PoolRow",
-    "InceptionRow",
-    "LrnRow",
-    "DropoutRow",
-    "LinearRow",
-    "SoftmaxRow",
-    "Row",
     "AuxHead",
-    "LayerStyle",
-    "CountConvention",
     "Claims",
+    "ConvRow",
+    "CountConvention",
+    "DropoutRow",
+    "InceptionRow",
+    "LayerStyle",
+    "LinearRow",
+    "LrnRow",
     "NetworkSpec",
+    "PoolRow",
+    "Printed",
+    "Row",
+    "SoftmaxRow",
 ]
 
 
@@ -120,7 +120,7 @@ class SoftmaxRow(_RowBase):
     """The softmax row: the model returns logits and leaves the softmax to the loss."""
 
 
-Row = Union[ConvRow, PoolRow, InceptionRow, LrnRow, DropoutRow, LinearRow, SoftmaxRow]
+Row = ConvRow | PoolRow | InceptionRow | LrnRow | DropoutRow | LinearRow | SoftmaxRow
 
 
 @dataclass(frozen=True)

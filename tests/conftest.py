@@ -35,7 +35,7 @@ class Run:
     err: str
 
 
-@pytest.fixture()
+@pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
     """Runs gnet-inspect in this process (the same entry the console script calls)."""
 
@@ -47,7 +47,7 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
     return run
 
 
-@pytest.fixture()
+@pytest.fixture
 def console_script() -> Callable[..., Run]:
     """Runs the installed ``gnet-inspect`` console script in a subprocess, as a user would."""
     script = Path(sys.executable).with_name("gnet-inspect")

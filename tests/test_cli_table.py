@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import assert_one_line_error
+
 from gnet_inspect.cli.emit import render_text
 from gnet_inspect.render.console import table_renderable
 from gnet_inspect.render.export import to_markdown

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 import torch
+from formulas import row_counts
 from torch.utils.flop_counter import FlopCounterMode
 
-from formulas import row_counts
 from gnet_inspect.analysis.measure import measure
 from gnet_inspect.model import build_model
 from gnet_inspect.spec import NetworkSpec

@@ -59,10 +59,12 @@ def test_eval_mode_returns_logits_without_running_the_aux_heads(specs):
 def test_every_row_output_shape_equals_the_printed_column(specs):
     for spec in specs.values():
         model = build_model(spec, weights="zeros").train()
-        shapes = {}
+        shapes: dict[str, tuple[int, ...]] = {}
         hooks = [
             model.get_submodule(name).register_forward_hook(
-                lambda _m, _i, out, name=name: shapes.__setitem__(name, tuple(out.shape))
+                lambda _m, _i, out, name=name, shapes=shapes: shapes.__setitem__(
+                    name, tuple(out.shape)
+                )
             )
             for name in [r.id for r in spec.rows if r.printed.type != "softmax"]
         ]
@@ -92,9 +94,7 @@ def test_measuring_leaves_the_model_as_it_was(specs):
     model.eval()
     model.inception_4a.train()  # a mixed state must come back too
     modes = {name: m.training for name, m in model.named_modules()}
-    hooks_before = sum(
-        len(m._forward_hooks) + len(m._forward_pre_hooks) for m in model.modules()
-    )
+    hooks_before = sum(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in model.modules())
     measure_model(model, 224)
     assert {name: m.training for name, m in model.named_modules()} == modes
     hooks_after = sum(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in model.modules())

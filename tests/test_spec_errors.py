@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import assert_one_line_error
+
 from gnet_inspect.errors import SpecError
 from gnet_inspect.loader import bundled_table, load_spec
 

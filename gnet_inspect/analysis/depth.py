@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from gnet_inspect.analysis.graph import PARAM_KINDS, POOL_KINDS, LayerGraph, LayerNode
 
-__all__ = ["DepthReport", "measure_depth", "BLOCK_RULE"]
+__all__ = ["BLOCK_RULE", "DepthReport", "measure_depth"]
 
 _NOT_BLOCKS = frozenset({"input", "output", "relu", "flatten"})
 BLOCK_RULE = (

@@ -13,7 +13,7 @@ import torch
 import torch.fx
 from torch import nn
 
-__all__ = ["LayerNode", "LayerGraph", "trace_graph", "PARAM_KINDS", "POOL_KINDS", "kept_mode"]
+__all__ = ["PARAM_KINDS", "POOL_KINDS", "LayerGraph", "LayerNode", "kept_mode", "trace_graph"]
 
 _MODULE_KINDS: tuple[tuple[type[nn.Module], str], ...] = (
     (nn.Conv2d, "conv"),

@@ -22,16 +22,28 @@ from typing import Any
 
 import torch
 from fvcore.nn import FlopCountAnalysis
-from fvcore.nn.jit_handles import conv_flop_jit, get_shape, linear_flop_jit, matmul_flop_jit
-from fvcore.nn.jit_handles import addmm_flop_jit, bmm_flop_jit
+from fvcore.nn.jit_handles import (
+    addmm_flop_jit,
+    bmm_flop_jit,
+    conv_flop_jit,
+    get_shape,
+    linear_flop_jit,
+    matmul_flop_jit,
+)
 from torch import nn
 
-__all__ = ["MacReport", "count_macs", "NOT_COUNTED"]
+__all__ = ["NOT_COUNTED", "MacReport", "count_macs"]
 
 MACS = "macs"
 OTHER = "other_ops"
 NOT_COUNTED = ("aten::relu", "aten::relu_", "aten::cat", "aten::dropout", "aten::feature_dropout")
-NOT_COUNTED += ("aten::flatten", "aten::view", "aten::reshape", "aten::pad", "aten::constant_pad_nd")
+NOT_COUNTED += (
+    "aten::flatten",
+    "aten::view",
+    "aten::reshape",
+    "aten::pad",
+    "aten::constant_pad_nd",
+)
 NOT_COUNTED += ("aten::squeeze", "aten::unsqueeze", "aten::contiguous", "aten::size")
 NOT_COUNTED += ("aten::add_",)  # BatchNorm's step counter in training mode: no activation maths
 
@@ -48,7 +60,9 @@ class MacReport:
 def _as(category: str, handle: Any) -> Any:
     def counted(inputs: list[Any], outputs: list[Any]) -> Counter[str]:
         result = handle(inputs, outputs)
-        return Counter({category: int(sum(result.values()) if isinstance(result, Counter) else result)})
+        return Counter(
+            {category: int(sum(result.values()) if isinstance(result, Counter) else result)}
+        )
 
     return counted
 

@@ -25,9 +25,9 @@ from gnet_inspect.shapes import infer_shapes
 from gnet_inspect.spec import NetworkSpec, Row
 
 __all__ = [
+    "Measurement",
     "ModuleMeasure",
     "RowMeasure",
-    "Measurement",
     "measure",
     "measure_model",
     "recorded_sizes",
@@ -109,9 +109,8 @@ def measure_model(model: GoogLeNet, input_size: int) -> Measurement:
     spec = model.spec
     image = torch.zeros(1, spec.input.channels, input_size, input_size)
     names = [name for name, _ in model.named_modules() if name]
-    with kept_mode(model, training=True):
-        with recorded_sizes(model, names) as sizes:
-            report = count_macs(model, image)
+    with kept_mode(model, training=True), recorded_sizes(model, names) as sizes:
+        report = count_macs(model, image)
     graph = trace_graph(model, training=True)
     depth = measure_depth(graph)
     modules = {
@@ -127,7 +126,9 @@ def measure_model(model: GoogLeNet, input_size: int) -> Measurement:
         if name
     }
 
-    def walk(prefix: str, rows: tuple[Row, ...], received: Size, head: str | None) -> list[RowMeasure]:
+    def walk(
+        prefix: str, rows: tuple[Row, ...], received: Size, head: str | None
+    ) -> list[RowMeasure]:
         measured = []
         for row in rows:
             qid = prefix + row.id

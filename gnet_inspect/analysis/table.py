@@ -21,14 +21,14 @@ from gnet_inspect.spec import ConvRow, DropoutRow, InceptionRow, NetworkSpec, Ro
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Status", "Comparison", "TableRow", "Totals", "TableReport", "reproduce_table"]
+__all__ = ["Comparison", "Status", "TableReport", "TableRow", "Totals", "reproduce_table"]
 
 Status = Literal["match", "close", "differs"]
 
 
 @dataclass(frozen=True)
 class Comparison:
-    """A measured count beside a printed one, in the printed units (``diff`` = measured − printed)."""
+    """A measured count beside a printed one, in the printed units (diff = measured − printed)."""
 
     printed: str
     measured: Decimal
@@ -136,7 +136,9 @@ def compare(measured: int, printed: PrintedCount, base: int) -> Comparison:
     in_units = Decimal(measured) / scale
     diff = in_units - printed.digits
     step = printed.last_digit(base) / scale
-    status: Status = "match" if abs(diff) <= step / 2 else "close" if abs(diff) <= step else "differs"
+    status: Status = (
+        "match" if abs(diff) <= step / 2 else "close" if abs(diff) <= step else "differs"
+    )
     return Comparison(printed.text, in_units, diff, printed.suffix, status)
 
 
@@ -182,8 +184,12 @@ def _channels(row: Row) -> dict[str, int | None]:
     )
     if isinstance(row, InceptionRow):
         columns.update(
-            ch1x1=row.ch1x1, ch3x3red=row.ch3x3red, ch3x3=row.ch3x3,
-            ch5x5red=row.ch5x5red, ch5x5=row.ch5x5, pool_proj=row.pool_proj,
+            ch1x1=row.ch1x1,
+            ch3x3red=row.ch3x3red,
+            ch3x3=row.ch3x3,
+            ch5x5red=row.ch5x5red,
+            ch5x5=row.ch5x5,
+            pool_proj=row.pool_proj,
         )
     elif isinstance(row, ConvRow) and row.reduce is not None:
         columns.update(ch3x3red=row.reduce, ch3x3=row.channels)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,15 +15,15 @@ if TYPE_CHECKING:
     from gnet_inspect.spec import NetworkSpec
 
 __all__ = [
-    "app",
     "Format",
-    "Variant",
-    "SpecFile",
+    "FormatOption",
     "InputSize",
     "Output",
     "Reduce",
     "ReduceOption",
-    "FormatOption",
+    "SpecFile",
+    "Variant",
+    "app",
     "load",
 ]
 
@@ -54,7 +54,7 @@ class Reduce(str, Enum):
 
 
 Variant = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--variant",
         help="Variant of the table to build: paper, caffe or torchvision for the bundled "
@@ -63,7 +63,7 @@ Variant = Annotated[
     ),
 ]
 SpecFile = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option(
         "--spec",
         help="A table file of the same schema (YAML) instead of the bundled GoogLeNet table.",
@@ -72,7 +72,7 @@ SpecFile = Annotated[
     ),
 ]
 InputSize = Annotated[
-    Optional[int],
+    int | None,
     typer.Option(
         "--input-size",
         min=1,
@@ -81,7 +81,7 @@ InputSize = Annotated[
     ),
 ]
 Output = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option(
         "--output",
         "-o",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from gnet_inspect.errors import OutputError
 
-__all__ = ["emit", "emit_renderable", "write_atomically", "render_text"]
+__all__ = ["emit", "emit_renderable", "render_text", "write_atomically"]
 
 FILE_WIDTH = 240
 

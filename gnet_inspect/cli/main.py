@@ -13,6 +13,7 @@ import typer
 
 from gnet_inspect.cli import (  # noqa: F401 - importing a command module registers it
     diagram_cmd,
+    docs_cmd,
     flops_cmd,
     profile_cmd,
     table_cmd,

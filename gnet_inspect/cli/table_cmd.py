@@ -12,7 +12,7 @@ from gnet_inspect.cli.app import (
     app,
     load,
 )
-from gnet_inspect.cli.emit import emit_renderable, emit
+from gnet_inspect.cli.emit import emit, emit_renderable
 
 __all__ = ["table"]
 

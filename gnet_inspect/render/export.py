@@ -13,7 +13,7 @@ from gnet_inspect.analysis.table import TableReport
 from gnet_inspect.render.columns import Column, cells
 from gnet_inspect.render.table_layout import AUX_COLUMNS, TABLE_COLUMNS, footnotes, summary_lines
 
-__all__ = ["to_csv", "to_json", "to_markdown", "markdown_table", "table_document"]
+__all__ = ["markdown_table", "table_document", "to_csv", "to_json", "to_markdown"]
 
 T = TypeVar("T")
 

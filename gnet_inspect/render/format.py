@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-__all__ = ["grouped", "si", "significant", "signed", "STATUS_MARKS"]
+__all__ = ["STATUS_MARKS", "grouped", "si", "signed", "significant"]
 
 STATUS_MARKS = {"match": "✓", "close": "≈", "differs": "✗"}
 _SI = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))

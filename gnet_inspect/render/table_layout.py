@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from gnet_inspect.analysis.table import Comparison, TableReport, TableRow
 from gnet_inspect.render.columns import Column
-from gnet_inspect.render.format import STATUS_MARKS, grouped, si, significant, signed
+from gnet_inspect.render.format import STATUS_MARKS, grouped, si, signed, significant
 
-__all__ = ["TABLE_COLUMNS", "AUX_COLUMNS", "flag", "footnotes", "summary_lines"]
+__all__ = ["AUX_COLUMNS", "TABLE_COLUMNS", "flag", "footnotes", "summary_lines"]
 
 
 def _opt(value: int | None) -> str:
