@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 __all__ = [
+    "DeviceError",
     "GnetInspectError",
-    "SpecError",
     "InputSizeError",
     "OptionError",
-    "DeviceError",
-    "RenderError",
     "OutputError",
+    "RenderError",
+    "SpecError",
 ]
 
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-__all__ = ["Window", "Size", "PrintedCount", "parse_window", "parse_size", "parse_count"]
+__all__ = ["PrintedCount", "Size", "Window", "parse_count", "parse_size", "parse_window"]
 
 _TIMES = "[×xX*]"
 _WINDOW = re.compile(rf"^\s*(\d+)\s*{_TIMES}\s*(\d+)\s*(?:/\s*(\d+))?\s*$")

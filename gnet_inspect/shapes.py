@@ -24,7 +24,7 @@ from gnet_inspect.spec import (
     SoftmaxRow,
 )
 
-__all__ = ["ShapePlan", "infer_shapes", "conv_output", "pool_output", "qualified_rows"]
+__all__ = ["ShapePlan", "conv_output", "infer_shapes", "pool_output", "qualified_rows"]
 
 
 @dataclass(frozen=True)
