@@ -1,1 +1,67 @@
-"""gnet-inspect: GoogLeNet's Table 1 as a real PyTorch network, measured and reconciled."""
+"""gnet-inspect: GoogLeNet's Table 1 as a real PyTorch network, measured and reconciled.
+
+The public API is re-exported here and imported on first use, so ``import gnet_inspect``
+stays light (no torch until a function that needs it is called)::
+
+    import gnet_inspect as gi
+
+    spec = gi.load_spec(variant="caffe")        # the bundled Table 1, Caffe's replication
+    model = gi.build_model(spec)                 # a real nn.Module, submodules named by row id
+    report = gi.reproduce_table(spec)            # measured beside the printed numbers
+    frame = report.to_frame()                    # the same records as a pandas DataFrame
+    naive = gi.without_reductions(spec)          # Figure 2(a) everywhere (spec -> spec)
+    pair = gi.compare_networks(spec, naive, "modules")
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+__all__ = [
+    "GnetInspectError",
+    "NetworkSpec",
+    "apply_whatifs",
+    "break_down",
+    "build_model",
+    "compare_networks",
+    "flops_breakdown",
+    "load_spec",
+    "measure",
+    "reproduce_table",
+    "with_ch5x5_kernel",
+    "with_fc_head",
+    "with_separable_conv1",
+    "without_aux_heads",
+    "without_reductions",
+]
+
+_HOMES = {
+    "GnetInspectError": "gnet_inspect.errors",
+    "NetworkSpec": "gnet_inspect.spec",
+    "apply_whatifs": "gnet_inspect.ablation",
+    "break_down": "gnet_inspect.analysis.breakdown",
+    "build_model": "gnet_inspect.model",
+    "compare_networks": "gnet_inspect.analysis.side_by_side",
+    "flops_breakdown": "gnet_inspect.analysis.breakdown",
+    "load_spec": "gnet_inspect.loader",
+    "measure": "gnet_inspect.analysis.measure",
+    "reproduce_table": "gnet_inspect.analysis.table",
+    "with_ch5x5_kernel": "gnet_inspect.ablation",
+    "with_fc_head": "gnet_inspect.ablation",
+    "with_separable_conv1": "gnet_inspect.ablation",
+    "without_aux_heads": "gnet_inspect.ablation",
+    "without_reductions": "gnet_inspect.ablation",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'gnet_inspect' has no attribute {name!r}")
+    value = getattr(import_module(_HOMES[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

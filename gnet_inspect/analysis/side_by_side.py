@@ -78,7 +78,7 @@ class SideBySide:
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd
 
-        return pd.DataFrame.from_records(self.records(), index="id")
+        return pd.DataFrame.from_records(self.records(), index="id").convert_dtypes()
 
 
 def side_by_side(base: Breakdown, other: Breakdown) -> SideBySide:

@@ -102,7 +102,7 @@ class TableReport:
         """The rows as a pandas DataFrame indexed by row id (aux rows as ``aux_4a.conv``)."""
         import pandas as pd
 
-        return pd.DataFrame.from_records(self.records(), index="id")
+        return pd.DataFrame.from_records(self.records(), index="id").convert_dtypes()
 
 
 def reproduce_table(spec: NetworkSpec, input_size: int | None = None) -> TableReport:

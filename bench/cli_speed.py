@@ -1,0 +1,92 @@
+"""How long the CLI takes, as ratios to importing torch and fvcore, measured side by side.
+
+Runs each command in a fresh process, interleaved round by round so that a busy moment on a
+shared machine hits every command alike, and prints medians and ratios:
+
+* ``gnet-inspect --help`` must answer in well under half a second (it imports no torch);
+* ``gnet-inspect table`` must cost at most 1.3× ``python -c "import torch, fvcore"``;
+* ``gnet-inspect flops --reduce off --compare`` (two networks, one of 12.6 GMACs) against
+  ``table``.
+
+Usage: python bench/cli_speed.py [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+COMMANDS = {
+    "import torch, fvcore": [sys.executable, "-c", "import torch, fvcore"],
+    "gnet-inspect --help": [str(BIN / "gnet-inspect"), "--help"],
+    "gnet-inspect table": [str(BIN / "gnet-inspect"), "table"],
+    "gnet-inspect flops --reduce off --compare": [
+        str(BIN / "gnet-inspect"),
+        "flops",
+        "--reduce",
+        "off",
+        "--compare",
+    ],
+}
+
+
+def _seconds(command: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def _machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        names = [
+            line.split(":", 1)[1].strip()
+            for line in cpuinfo.read_text().splitlines()
+            if line.startswith("model name")
+        ]
+        cpu = names[0] if names else cpu
+    import torch
+
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"torch {torch.__version__}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=9)
+    args = parser.parse_args()
+    if shutil.which("gnet-inspect", path=str(BIN)) is None:
+        sys.exit(f"gnet-inspect is not installed next to {sys.executable}")
+    for command in COMMANDS.values():  # warm the page cache and the .pyc files
+        _seconds(command)
+    times: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    for _ in range(args.rounds):
+        for name, command in COMMANDS.items():
+            times[name].append(_seconds(command))
+    median = {name: statistics.median(values) for name, values in times.items()}
+    base = median["import torch, fvcore"]
+    print(f"machine: {_machine()}")
+    print(f"rounds: {args.rounds} (interleaved; medians)")
+    for name, value in median.items():
+        spread = f"{min(times[name]):.2f}–{max(times[name]):.2f}"
+        print(f"  {name:45s} {value:6.2f} s  ({spread})  {value / base:5.2f}× import")
+    table = median["gnet-inspect table"]
+    flops = median["gnet-inspect flops --reduce off --compare"]
+    print(f"table / import torch, fvcore: {table / base:.2f}  (limit 1.30)")
+    print(f"help: {median['gnet-inspect --help']:.2f} s  (limit: well under 0.5 s)")
+    print(f"flops --reduce off --compare / table: {flops / table:.2f}")
+
+
+if __name__ == "__main__":
+    main()
