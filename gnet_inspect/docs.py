@@ -1,0 +1,113 @@
+"""The documentation set: the figures and Markdown tables a write-up of a network needs.
+
+Everything comes from one build and measurement of the network (a second one for the module
+without reductions), so the figures and the table carry the same numbers. The set is returned
+as data, file name by file name; writing it is the caller's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gnet_inspect.ablation import without_reductions
+from gnet_inspect.analysis.diagram_graph import build_and_measure, diagram_graph
+from gnet_inspect.analysis.table import report_from
+from gnet_inspect.render.diagram import DiagramFormat, DiagramStyle, render_diagram
+from gnet_inspect.render.export import to_markdown
+from gnet_inspect.spec import InceptionRow, NetworkSpec
+
+__all__ = ["INDEX", "TABLE", "DocFile", "documentation_set"]
+
+INDEX = "index.md"
+TABLE = "table.md"
+
+
+@dataclass(frozen=True)
+class DocFile:
+    """One file of the set: its name in the folder, its bytes, a title and what it shows."""
+
+    name: str
+    data: bytes
+    title: str
+    caption: str = ""
+
+
+def documentation_set(
+    spec: NetworkSpec,
+    format: DiagramFormat = "svg",
+    module: str | None = None,
+    input_size: int | None = None,
+) -> tuple[DocFile, ...]:
+    """Renders the whole network, one Inception module with and without its reductions, the
+    reproduced Table 1 in Markdown and an index page that shows them all.
+
+    Args:
+        spec: the network.
+        format: the figures' format (svg, png, pdf or dot).
+        module: the module drawn in detail; the first Inception module by default. A module
+            that is no Inception row is drawn once, without the naive variant.
+        input_size: the input size the network is measured at (the table's own by default).
+
+    Raises:
+        OptionError: ``module`` names no module of the network.
+        RenderError: graphviz's ``dot`` is missing or fails.
+    """
+    model, measured = build_and_measure(spec, input_size)
+    style = DiagramStyle()
+    network = render_diagram(diagram_graph(measured, model), format, style)
+    figures = [DocFile(f"network.{format}", network, "The whole network", _network_caption(spec))]
+    module = module or next((r.id for r in spec.rows if isinstance(r, InceptionRow)), None)
+    if module is not None:
+        detail = render_diagram(diagram_graph(measured, model, module=module), format, style)
+        row = next((r for r in spec.rows if r.id == module), None)
+        reduced = isinstance(row, InceptionRow) and not row.naive
+        title, caption = (
+            (f"`{module}`, Figure 2(b)", _REDUCED) if reduced else (f"`{module}`", _LAYERS)
+        )
+        figures.append(DocFile(f"{module}.{format}", detail, title, caption))
+        if reduced:
+            naive_model, naive = build_and_measure(without_reductions(spec), input_size)
+            figure = render_diagram(diagram_graph(naive, naive_model, module=module), format, style)
+            title = f"`{module}` without reductions, Figure 2(a)"
+            figures.append(DocFile(f"{module}-naive.{format}", figure, title, _NAIVE))
+    table = to_markdown(report_from(measured))
+    index = _index(spec, measured.input_size, figures, table)
+    return (
+        *figures,
+        DocFile(TABLE, table.encode(), "Table 1 reproduced"),
+        DocFile(INDEX, index.encode(), "Figures and Table 1"),
+    )
+
+
+_LAYERS = "The module layer by layer, between the rows it reads and feeds (dashed)."
+_REDUCED = (
+    "The module layer by layer, as Table 1 builds it: 1×1 convolutions reduce the input before "
+    "the 3×3 and 5×5 convolutions and project the pooled input."
+)
+_NAIVE = (
+    "The same module without the 1×1 reductions (`--reduce off`): every convolution reads the "
+    "module's whole input and the pool branch passes all of its channels on, so the output "
+    "grows from module to module."
+)
+
+
+def _network_caption(spec: NetworkSpec) -> str:
+    heads = " and ".join(f"`{head.id}`" for head in spec.aux_heads)
+    aux = f"; the auxiliary classifiers {heads} (dashed) run in training only" if heads else ""
+    return f"One node per row of Table 1{aux}."
+
+
+def _index(spec: NetworkSpec, size: int, figures: list[DocFile], table: str) -> str:
+    lines = [
+        f"# {spec.name} ({spec.label}): figures and Table 1",
+        "",
+        f"Drawn from the built network by `gnet-inspect docs` at input {size}×{size}: every "
+        "output shape, parameter count (biases included) and MAC count on a figure is measured, "
+        "the same numbers as `gnet-inspect table`.",
+        "",
+    ]
+    for figure in figures:
+        alt = figure.title.replace("`", "")
+        lines += [f"## {figure.title}", "", f"![{alt}]({figure.name})", "", figure.caption, ""]
+    lines += ["## Table 1 reproduced", "", table]
+    return "\n".join(lines).rstrip("\n") + "\n"

@@ -1,0 +1,278 @@
+"""Drawing a DiagramGraph with graphviz: DOT source, and SVG, PNG or PDF through ``dot``.
+
+The DOT source is built from the graph in its own order, so the same graph and style give the
+same bytes on every run (and ``dot`` then gives the same SVG). Auxiliary heads are drawn as
+dashed, grey-boxed side branches: they run in training only. The main path is kept straight
+(one graphviz group, heavier edges) so the side branches hang off it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
+from typing import Literal, get_args
+
+import graphviz  # type: ignore[import-untyped]
+
+from gnet_inspect.analysis.diagram_graph import Container, DiagramGraph, DiagramNode
+from gnet_inspect.errors import OptionError, RenderError
+from gnet_inspect.render.diagram_labels import (
+    ANNOTATIONS,
+    KIND_NAMES,
+    Annotation,
+    container_label,
+    fill,
+    node_label,
+)
+
+__all__ = [
+    "FORMATS",
+    "MISSING_DOT",
+    "DiagramFormat",
+    "DiagramStyle",
+    "Direction",
+    "diagram_format",
+    "parse_annotations",
+    "render_diagram",
+    "require_dot",
+    "to_dot",
+]
+
+DiagramFormat = Literal["svg", "png", "pdf", "dot"]
+FORMATS: tuple[DiagramFormat, ...] = get_args(DiagramFormat)
+Direction = Literal["TB", "LR"]
+MISSING_DOT = (
+    "graphviz's 'dot' program was not found on PATH; install graphviz (apt-get install "
+    "graphviz, brew install graphviz or conda install graphviz), or write the DOT source with "
+    "--format dot"
+)
+# DejaVu Sans lays out (its arrows are legible); browsers without it fall back to narrower faces.
+FONT = "DejaVu Sans,Helvetica,Arial,sans-serif"
+INK = "#333333"
+AUX_INK = "#777777"
+_SUFFIXES: dict[str, DiagramFormat] = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
+_SUFFIXES |= {".dot": "dot", ".gv": "dot"}
+
+
+@dataclass(frozen=True)
+class DiagramStyle:
+    """How a graph is drawn: the direction of flow, the annotations on nodes, a legend or not."""
+
+    direction: Direction = "TB"
+    annotations: tuple[Annotation, ...] = ANNOTATIONS
+    legend: bool = True
+
+
+def parse_annotations(text: str) -> tuple[Annotation, ...]:
+    """Reads ``shape,params,macs`` (any subset, in any order) or ``none``."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if names == ["none"]:
+        return ()
+    unknown = [name for name in names if name not in ANNOTATIONS]
+    if unknown or not names:
+        raise OptionError(
+            f"unknown annotation '{','.join(unknown) or text}'; available: "
+            f"{', '.join(ANNOTATIONS)} (comma-separated), or none"
+        )
+    return tuple(name for name in ANNOTATIONS if name in names)
+
+
+def diagram_format(requested: str | None, output: Path | None) -> DiagramFormat:
+    """The requested format, else the one the output file's suffix names, else SVG."""
+    if requested is not None:
+        for known in FORMATS:
+            if known == requested:
+                return known
+        raise OptionError(f"unknown format '{requested}'; available: {', '.join(FORMATS)}")
+    suffix = output.suffix.lower() if output is not None else ""
+    return _SUFFIXES.get(suffix, "svg")
+
+
+def require_dot(format: DiagramFormat) -> None:
+    """Fails early, before any network is built, when ``format`` needs ``dot`` and it is missing.
+
+    Raises:
+        RenderError: saying how to install graphviz.
+    """
+    if format != "dot" and shutil.which("dot") is None:
+        raise RenderError(MISSING_DOT)
+
+
+def render_diagram(graph: DiagramGraph, format: DiagramFormat, style: DiagramStyle) -> bytes:
+    """The figure as bytes: DOT source as is, or SVG, PNG or PDF rendered by ``dot``.
+
+    Raises:
+        RenderError: ``dot`` is not installed, or fails on the source.
+    """
+    source = to_dot(graph, style).encode()
+    if format == "dot":
+        return source
+    try:
+        return bytes(graphviz.pipe("dot", format, source, quiet=True))
+    except graphviz.ExecutableNotFound:
+        raise RenderError(MISSING_DOT) from None
+    except (graphviz.CalledProcessError, subprocess.CalledProcessError) as exc:
+        stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else ""
+        detail = (
+            stderr.strip().splitlines()[0] if stderr.strip() else f"exit status {exc.returncode}"
+        )
+        raise RenderError(f"dot could not render {format}: {detail}") from None
+
+
+def to_dot(graph: DiagramGraph, style: DiagramStyle) -> str:
+    """The DOT source of ``graph``: one node per graph node, a box per drawn module."""
+    dot = graphviz.Digraph(name=_name(graph))
+    dot.attr(
+        rankdir=style.direction,
+        label=_title(graph),
+        labelloc="t",
+        fontname=FONT,
+        fontsize="13",
+        nodesep="0.3",
+        ranksep="0.3",
+        newrank="true",
+    )
+    dot.attr("node", shape="box", style="rounded,filled", fontname=FONT, fontsize="10")
+    dot.attr("node", color=INK, penwidth="0.8", margin="0.12,0.05")
+    dot.attr("edge", color=INK, arrowsize="0.6", penwidth="0.8")
+    layout = _Layout(graph)
+    layout.fill(dot, None, style)
+    for edge in graph.edges:
+        source, target = graph.node(edge.source), graph.node(edge.target)
+        dot.edge(edge.source, edge.target, **_edge_attrs(source, target))
+    if style.legend:
+        _legend(dot, graph)
+    return str(dot.source)
+
+
+class _Layout:
+    """Which modules get a box, what lies directly in each, and which nodes sit side by side.
+
+    Inception modules, aux heads and opened rows get a box; the branches inside a module do
+    not (the paper's Figure 2 draws none, and graphviz orders boxed branches unreliably). The
+    parallel nodes that read one source (an Inception module's branches) are put on one rank
+    in the graph's order, so the branches read 1×1, 3×3, 5×5, pool as in Figure 2.
+    """
+
+    def __init__(self, graph: DiagramGraph) -> None:
+        self.boxes = {box.id: box for box in graph.containers if _boxed(box)}
+        self.children: dict[str | None, list[Container]] = {}
+        for box in self.boxes.values():
+            self.children.setdefault(self.within(box.parents), []).append(box)
+        self.members: dict[str | None, list[DiagramNode]] = {}
+        for node in graph.nodes:
+            self.members.setdefault(self.within(node.parents), []).append(node)
+        self.rows: dict[str | None, list[list[str]]] = {}
+        for group in _fan_outs(graph):
+            self.rows.setdefault(self.within(graph.node(group[0]).parents), []).append(group)
+
+    def within(self, parents: tuple[str, ...]) -> str | None:
+        """The innermost box among ``parents``."""
+        return next((parent for parent in reversed(parents) if parent in self.boxes), None)
+
+    def fill(self, dot: graphviz.Digraph, box_id: str | None, style: DiagramStyle) -> None:
+        """Adds what lies directly in the box ``box_id`` (the root for None), then its boxes."""
+        for node in self.members.get(box_id, []):
+            label = node_label(node, style.annotations, box_id)
+            dot.node(node.id, label=label, **_node_attrs(node))
+        for group in self.rows.get(box_id, []):
+            with dot.subgraph() as row:
+                row.attr(rank="same")
+                for source, target in pairwise(group):
+                    row.edge(source, target, style="invis")
+        for box in self.children.get(box_id, []):
+            with dot.subgraph(name=f"cluster_{box.id}") as cluster:
+                label = container_label(box, style.annotations, self.within(box.parents))
+                cluster.attr(label=label, **_box_attrs(box))
+                self.fill(cluster, box.id, style)
+
+
+def _boxed(box: Container) -> bool:
+    return box.kind in ("inception", "aux head") or not box.parents
+
+
+def _fan_outs(graph: DiagramGraph) -> list[list[str]]:
+    """Groups of two or more nodes that read the same source, lie in the same module and aux
+    head, and do not read each other: parallel branches, in the graph's order."""
+    groups: dict[tuple[str, tuple[str, ...], str | None], list[str]] = {}
+    for edge in graph.edges:
+        target = graph.node(edge.target)
+        if target.role == "layer":
+            groups.setdefault((edge.source, target.parents[:1], target.head), []).append(target.id)
+    linked = {(edge.source, edge.target) for edge in graph.edges}
+    return [
+        group
+        for group in groups.values()
+        if len(group) > 1 and not any((a, b) in linked for a in group for b in group)
+    ]
+
+
+def _node_attrs(node: DiagramNode) -> dict[str, str]:
+    if node.role == "context":
+        return {"style": "rounded,dashed", "color": AUX_INK, "fontcolor": AUX_INK}
+    attrs = {"fillcolor": fill(node.kind)}
+    if node.role in ("input", "output"):
+        attrs |= {"shape": "box", "style": "filled", "penwidth": "1.2"}
+    if node.head is not None:
+        attrs |= {"style": f"{attrs.get('style', 'rounded,filled')},dashed", "color": AUX_INK}
+    elif not node.parents:
+        attrs["group"] = "main"
+    return attrs
+
+
+def _box_attrs(box: Container) -> dict[str, str]:
+    common = {"fontname": FONT, "fontsize": "10", "labeljust": "l", "penwidth": "0.8"}
+    if box.kind == "aux head":
+        return common | {"style": "dashed,filled", "color": AUX_INK, "fillcolor": "#f4f4f4"}
+    return common | {"style": "rounded,filled", "color": INK, "fillcolor": "#fffbeb"}
+
+
+def _edge_attrs(source: DiagramNode, target: DiagramNode) -> dict[str, str]:
+    if target.head is not None:
+        return {"style": "dashed", "color": AUX_INK}
+    if source.role == "context" or target.role == "context":
+        return {"style": "dashed", "color": AUX_INK}
+    main = not source.parents and not target.parents and source.head is None
+    return {"weight": "8"} if main else {}
+
+
+def _legend(dot: graphviz.Digraph, graph: DiagramGraph) -> None:
+    """One table node: a swatch per layer kind drawn, and the training-only style."""
+    drawn = [node for node in graph.nodes if node.role != "context"]
+    kinds = [kind for kind in KIND_NAMES if any(node.kind == kind for node in drawn)]
+    names = KIND_NAMES | ({"conv": "convolution"} if graph.depth == "operations" else {})
+    rows = [
+        f'<TR><TD BORDER="1" BGCOLOR="{fill(kind)}" WIDTH="18"> </TD>'
+        f'<TD ALIGN="LEFT">{names[kind]}</TD></TR>'
+        for kind in kinds
+    ]
+    if any(node.head is not None for node in drawn):
+        rows.append(
+            '<TR><TD BORDER="1" STYLE="dashed" BGCOLOR="#f4f4f4" WIDTH="18"> </TD>'
+            '<TD ALIGN="LEFT">training only (aux head)</TD></TR>'
+        )
+    table = (
+        '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="3" CELLPADDING="2" COLOR="#999999">'
+        + "".join(rows)
+        + "</TABLE>>"
+    )
+    dot.node("legend", label=table, shape="plaintext", style="", fontsize="9")
+    first = next((n.id for n in graph.nodes if not n.parents), None)
+    if first is not None:
+        with dot.subgraph() as top:
+            top.attr(rank="same")
+            top.node(first)
+            top.node("legend")
+
+
+def _name(graph: DiagramGraph) -> str:
+    return graph.network.lower() + (f"_{graph.module}" if graph.module else "")
+
+
+def _title(graph: DiagramGraph) -> str:
+    what = graph.module or "whole network"
+    size = graph.input_size
+    return f"{graph.network} ({graph.label}): {what}, depth: {graph.depth}, input {size}×{size}"

@@ -1,0 +1,172 @@
+"""The words and colours of a diagram: node titles, layer descriptions, annotations, palette.
+
+Labels are graphviz HTML-like labels (bold title, a description, a grey annotation line);
+every number comes from the DiagramGraph and is formatted here, nowhere else.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Literal
+
+from gnet_inspect.analysis.diagram_graph import Container, DiagramNode, Layer
+from gnet_inspect.render.format import si
+
+__all__ = [
+    "ANNOTATIONS",
+    "KIND_NAMES",
+    "PALETTE",
+    "Annotation",
+    "container_label",
+    "describe",
+    "fill",
+    "node_label",
+]
+
+Annotation = Literal["shape", "params", "macs"]
+ANNOTATIONS: tuple[Annotation, ...] = ("shape", "params", "macs")
+
+# Pale fills that keep black text readable; one hue per family of layer.
+PALETTE: dict[str, str] = {
+    "conv": "#cfe2f3",
+    "max pool": "#f4cccc",
+    "avg pool": "#fce5cd",
+    "lrn": "#d9d2e9",
+    "batch norm": "#ead1dc",
+    "linear": "#d9ead3",
+    "dropout": "#e6e6e6",
+    "inception": "#fff2cc",
+    "concat": "#ffe599",
+    "relu": "#f3f3f3",
+    "flatten": "#f3f3f3",
+    "sequence": "#ffffff",
+    "input": "#ffffff",
+    "output": "#ffffff",
+}
+KIND_NAMES: dict[str, str] = {
+    "conv": "convolution (+ ReLU)",
+    "max pool": "max pooling",
+    "avg pool": "average pooling",
+    "lrn": "local response norm.",
+    "batch norm": "batch normalisation",
+    "linear": "fully connected",
+    "dropout": "dropout",
+    "inception": "Inception module",
+    "concat": "filter concatenation",
+    "relu": "ReLU",
+    "flatten": "flatten",
+    "sequence": "mixed layers",
+}
+ANNOTATION_COLOUR = "#555555"
+_POOLS = ("max pool", "avg pool")
+_CONVS = ("conv", "depthwise conv")
+
+
+def fill(kind: str) -> str:
+    return PALETTE.get(kind, PALETTE["sequence"])
+
+
+def node_label(node: DiagramNode, annotations: tuple[Annotation, ...], within: str | None) -> str:
+    """The HTML-like label of a node: title, what it computes, then the chosen annotations.
+
+    The title is the node's name inside the box ``within`` (``branch3x3.ch3x3red`` in the box
+    of ``inception_4a``).
+    """
+    if node.role == "context":
+        lines = [_describe_node(node)] if node.kind != "inception" else []
+        return _html(node.id, lines, _annotations(node.output, None, None, ("shape",)))
+    title = _title(node.id, within)
+    lines = _describe_node(node).split("\n") if node.role != "input" else []
+    notes = _annotations(node.output, node.params, node.macs, annotations)
+    return _html(title, [line for line in lines if line != title], notes)
+
+
+def container_label(box: Container, annotations: tuple[Annotation, ...], within: str | None) -> str:
+    """The label of an opened module: its name (an aux head says it is training only)."""
+    title = _title(box.id, within)
+    lines = []
+    if box.kind == "aux head":
+        weight = f", loss × {box.loss_weight:g}" if box.loss_weight is not None else ""
+        lines.append(f"auxiliary classifier: training only{weight}")
+    notes = _annotations(box.output, box.params, box.macs, annotations)
+    return _html(title, lines, notes, align="LEFT")
+
+
+def describe(layer: Layer) -> str:
+    """One layer in the paper's words: ``7×7/2 conv, 64``, ``3×3/2 max pool``, ``dropout 40%``."""
+    window = ""
+    if layer.kernel is not None:
+        stride = f"/{layer.stride}" if layer.stride not in (None, 1) else ""
+        window = f"{layer.kernel}×{layer.kernel}{stride} "
+    if layer.kind in _CONVS:
+        name = "conv" if layer.kind == "conv" else "depthwise conv"
+        return f"{window}{name}, {layer.channels}"
+    if layer.kind in _POOLS:
+        return f"{window}{layer.kind}" if window else f"adaptive {layer.kind}"
+    if layer.kind == "linear":
+        return f"linear, {layer.channels}"
+    if layer.kind == "dropout" and layer.rate is not None:
+        return f"dropout {layer.rate:.0%}"
+    if layer.kind == "lrn":
+        return f"LRN, local size {layer.kernel}"
+    return {"relu": "ReLU", "batch norm": "batch norm"}.get(layer.kind, layer.kind)
+
+
+def _describe_node(node: DiagramNode) -> str:
+    if node.role == "output":
+        weight = f", loss × {node.loss_weight:g}" if node.loss_weight is not None else ""
+        return f"logits → softmax{weight}"
+    if node.kind == "inception":
+        return "\n".join(_inception_lines(node))
+    return " → ".join(describe(layer) for layer in node.layers if layer.kind != "concat") or (
+        "concat" if node.kind == "concat" else node.kind
+    )
+
+
+def _inception_lines(node: DiagramNode) -> list[str]:
+    """A collapsed Inception module as its four branches: ``1×1: 192 · 3×3: 96→208``."""
+    branches: dict[str, list[Layer]] = {}
+    for layer in node.layers:
+        branch = layer.path[len(node.id) + 1 :].split(".")[0]
+        if branch and layer.kind != "concat":
+            branches.setdefault(branch, []).append(layer)
+    parts = []
+    for layers in branches.values():
+        convs = [layer for layer in layers if layer.kind in _CONVS]
+        if layers[0].kind in _POOLS or not convs:
+            name = "pool"
+        else:
+            name = f"{convs[-1].kernel}×{convs[-1].kernel}"
+        widths = "→".join(str(layer.channels) for layer in convs) or str(layers[-1].channels)
+        parts.append(f"{name}: {widths}")
+    return [" · ".join(parts[i : i + 2]) for i in range(0, len(parts), 2)]
+
+
+def _annotations(
+    output: object, params: int | None, macs: int | None, chosen: tuple[Annotation, ...]
+) -> str:
+    notes = []
+    if "shape" in chosen and output is not None:
+        notes.append(str(output))
+    if "params" in chosen and params:
+        notes.append(f"{si(params)} params")
+    if "macs" in chosen and macs:
+        notes.append(f"{si(macs)} MACs")
+    return " · ".join(notes)
+
+
+def _title(node_id: str, within: str | None) -> str:
+    if within is not None and node_id.startswith(within + "."):
+        return node_id[len(within) + 1 :]
+    return node_id
+
+
+def _html(title: str, lines: list[str], notes: str, align: str | None = None) -> str:
+    body = [f"<B>{escape(title)}</B>"]
+    body += [escape(line) for line in lines if line]
+    if notes:
+        body.append(f'<FONT POINT-SIZE="8" COLOR="{ANNOTATION_COLOUR}">{escape(notes)}</FONT>')
+    if align is None:
+        return "<" + "<BR/>".join(body) + ">"
+    end = f'<BR ALIGN="{align}"/>'
+    return "<" + end.join(body) + end + ">"

@@ -1,0 +1,159 @@
+"""`gnet-inspect diagram` and `gnet-inspect docs` as a user runs them: files, formats, failures."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from conftest import assert_one_line_error
+
+from gnet_inspect.analysis.table import reproduce_table
+from gnet_inspect.render.export import to_markdown
+
+GOLDEN = Path(__file__).parent / "golden"
+FIGURES = Path(__file__).parent.parent / "docs" / "figures"
+
+
+def test_png_output_takes_its_format_from_the_suffix(cli, tmp_path):
+    target = tmp_path / "inception_4a.png"
+    run = cli("diagram", "--module", "inception_4a", "--reduce", "off", "-o", str(target))
+    assert run.code == 0 and run.out == "" and run.err == "", run
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [path.name for path in tmp_path.iterdir()] == ["inception_4a.png"]
+
+
+def test_dot_format_needs_no_graphviz_and_matches_the_golden(cli, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot anywhere
+    run = cli("diagram", "--format", "dot")
+    assert run.code == 0, run.err
+    assert run.out == (GOLDEN / "diagram-network.dot").read_text(encoding="utf-8")
+
+
+def test_missing_dot_fails_in_one_line_saying_how_to_install(cli, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    target = tmp_path / "network.svg"
+    run = cli("diagram", "-o", str(target))
+    assert_one_line_error(
+        run, "'dot' program was not found", "apt-get install graphviz", "--format dot"
+    )
+    assert not target.exists()
+
+
+def test_missing_dot_as_the_console_script_reports_it(tmp_path):
+    script = Path(sys.executable).with_name("gnet-inspect")
+    env = dict(os.environ, PATH=str(tmp_path))
+    done = subprocess.run(
+        [str(script), "diagram", "--format", "png", "-o", str(tmp_path / "n.png")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert lines[0].startswith("gnet-inspect: error: graphviz's 'dot' program was not found")
+    assert "apt-get install graphviz" in lines[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_console_script_svg_is_byte_identical_to_another_run(console_script, cli, tmp_path):
+    first, second = tmp_path / "a.svg", tmp_path / "b.svg"
+    assert console_script("diagram", "-m", "inception_4a", "-o", str(first)).code == 0
+    assert cli("diagram", "-m", "inception_4a", "-o", str(second)).code == 0
+    assert first.read_bytes() == second.read_bytes()
+    root = ET.fromstring(first.read_bytes())
+    assert root.tag.endswith("svg")
+
+
+def test_unknown_module_fails_in_one_line_listing_the_names(cli):
+    run = cli("diagram", "--module", "inception_9z", "--format", "dot")
+    assert_one_line_error(run, "unknown module 'inception_9z'", "inception_4a", "aux_4d")
+
+
+def test_unwritable_output_fails_in_one_line(cli):
+    run = cli("diagram", "--format", "dot", "-o", "/proc/gnet-inspect-network.dot")
+    assert_one_line_error(run, "cannot write /proc/gnet-inspect-network.dot")
+
+
+def test_failure_while_writing_leaves_no_file_behind(cli, tmp_path, monkeypatch):
+    def broken_replace(src: str, dst: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    run = cli("diagram", "-o", str(tmp_path / "network.svg"))
+    assert_one_line_error(run, "No space left on device")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_options_fail_in_one_line(cli):
+    assert_one_line_error(cli("diagram", "--annotate", "flops"), "unknown annotation 'flops'")
+    assert_one_line_error(cli("diagram", "--depth", "deep"), "'deep' is not one of")
+    assert_one_line_error(cli("diagram", "--format", "jpg"), "'jpg' is not one of")
+
+
+def test_options_reach_the_figure(cli):
+    run = cli(
+        "diagram",
+        "-f",
+        "dot",
+        "--variant",
+        "caffe",
+        "--direction",
+        "lr",
+        "--annotate",
+        "shape",
+        "--depth",
+        "branches",
+        "--no-legend",
+    )
+    assert run.code == 0, run.err
+    assert (
+        "rankdir=LR" in run.out and "GoogLeNet (caffe): whole network, depth: branches" in run.out
+    )
+    assert "norm1" in run.out and "inception_3a.branch3x3" in run.out
+    assert "MACs" not in run.out and "legend" not in run.out
+
+
+def test_docs_writes_the_figures_and_the_table(cli, tmp_path, specs):
+    folder = tmp_path / "docs"
+    run = cli("docs", str(folder))
+    assert run.code == 0, run.err
+    names = ["network.svg", "inception_3a.svg", "inception_3a-naive.svg", "table.md", "index.md"]
+    assert run.out.splitlines() == [str(folder / name) for name in names]
+    assert sorted(path.name for path in folder.iterdir()) == sorted(names)
+    table = (folder / "table.md").read_text(encoding="utf-8")
+    assert table == to_markdown(reproduce_table(specs["paper"]))
+    committed = (FIGURES / "table.md").read_text(encoding="utf-8")
+    assert committed == table, "docs/figures is stale; run: gnet-inspect docs docs/figures"
+    index = (folder / "index.md").read_text(encoding="utf-8")
+    assert all(f"]({name})" in index for name in names[:3]) and table in index
+    for name in names[:3]:
+        assert ET.fromstring((folder / name).read_bytes()).tag.endswith("svg")
+
+
+def test_docs_without_dot_writes_nothing(cli, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    run = cli("docs", str(tmp_path / "docs"))
+    assert_one_line_error(run, "apt-get install graphviz")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_docs_into_an_unwritable_folder_fails_in_one_line(cli):
+    run = cli("docs", "/proc/gnet-inspect-docs", "--format", "svg")
+    assert_one_line_error(run, "cannot create /proc/gnet-inspect-docs")
+
+
+def test_help_does_not_import_torch():
+    code = (
+        "import sys\n"
+        "from gnet_inspect.cli.main import main\n"
+        "main(['diagram', '--help']); main(['docs', '--help'])\n"
+        "assert 'torch' not in sys.modules, 'help imported torch'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "Usage" in done.stdout
