@@ -10,16 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gnet_inspect.ablation import without_reductions
+from gnet_inspect.analysis.breakdown import break_down
 from gnet_inspect.analysis.diagram_graph import build_and_measure, diagram_graph
+from gnet_inspect.analysis.side_by_side import side_by_side
 from gnet_inspect.analysis.table import report_from
 from gnet_inspect.render.diagram import DiagramFormat, DiagramStyle, render_diagram
 from gnet_inspect.render.export import to_markdown
+from gnet_inspect.render.flops_view import side_by_side_markdown
 from gnet_inspect.spec import InceptionRow, NetworkSpec
 
-__all__ = ["INDEX", "TABLE", "DocFile", "documentation_set"]
+__all__ = ["INDEX", "REDUCTIONS", "TABLE", "DocFile", "documentation_set"]
 
 INDEX = "index.md"
 TABLE = "table.md"
+REDUCTIONS = "reductions.md"
+_SAVINGS = "What the 1×1 reductions save, module by module"
 
 
 @dataclass(frozen=True)
@@ -39,7 +44,8 @@ def documentation_set(
     input_size: int | None = None,
 ) -> tuple[DocFile, ...]:
     """Renders the whole network, one Inception module with and without its reductions, the
-    reproduced Table 1 in Markdown and an index page that shows them all.
+    reproduced Table 1 and (for an Inception module) what the reductions save, both in
+    Markdown, and an index page that shows them all.
 
     Args:
         spec: the network.
@@ -54,6 +60,7 @@ def documentation_set(
     """
     model, measured = build_and_measure(spec, input_size)
     style = DiagramStyle()
+    tables: list[DocFile] = []
     network = render_diagram(diagram_graph(measured, model), format, style)
     figures = [DocFile(f"network.{format}", network, "The whole network", _network_caption(spec))]
     module = module or next((r.id for r in spec.rows if isinstance(r, InceptionRow)), None)
@@ -70,11 +77,14 @@ def documentation_set(
             figure = render_diagram(diagram_graph(naive, naive_model, module=module), format, style)
             title = f"`{module}` without reductions, Figure 2(a)"
             figures.append(DocFile(f"{module}-naive.{format}", figure, title, _NAIVE))
+            pair = side_by_side(break_down(measured, "modules"), break_down(naive, "modules"))
+            tables.append(DocFile(REDUCTIONS, side_by_side_markdown(pair).encode(), _SAVINGS))
     table = to_markdown(report_from(measured))
-    index = _index(spec, measured.input_size, figures, table)
+    index = _index(spec, measured.input_size, figures, [table, *(t.data.decode() for t in tables)])
     return (
         *figures,
         DocFile(TABLE, table.encode(), "Table 1 reproduced"),
+        *tables,
         DocFile(INDEX, index.encode(), "Figures and Table 1"),
     )
 
@@ -97,7 +107,7 @@ def _network_caption(spec: NetworkSpec) -> str:
     return f"One node per row of Table 1{aux}."
 
 
-def _index(spec: NetworkSpec, size: int, figures: list[DocFile], table: str) -> str:
+def _index(spec: NetworkSpec, size: int, figures: list[DocFile], tables: list[str]) -> str:
     lines = [
         f"# {spec.name} ({spec.label}): figures and Table 1",
         "",
@@ -109,5 +119,6 @@ def _index(spec: NetworkSpec, size: int, figures: list[DocFile], table: str) -> 
     for figure in figures:
         alt = figure.title.replace("`", "")
         lines += [f"## {figure.title}", "", f"![{alt}]({figure.name})", "", figure.caption, ""]
-    lines += ["## Table 1 reproduced", "", table]
+    lines += ["## Table 1 reproduced", "", tables[0]]
+    lines += [part for extra in tables[1:] for part in ("## What the reductions save", "", extra)]
     return "\n".join(lines).rstrip("\n") + "\n"

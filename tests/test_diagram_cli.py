@@ -122,7 +122,8 @@ def test_docs_writes_the_figures_and_the_table(cli, tmp_path, specs):
     folder = tmp_path / "docs"
     run = cli("docs", str(folder))
     assert run.code == 0, run.err
-    names = ["network.svg", "inception_3a.svg", "inception_3a-naive.svg", "table.md", "index.md"]
+    names = ["network.svg", "inception_3a.svg", "inception_3a-naive.svg", "table.md"]
+    names += ["reductions.md", "index.md"]
     assert run.out.splitlines() == [str(folder / name) for name in names]
     assert sorted(path.name for path in folder.iterdir()) == sorted(names)
     table = (folder / "table.md").read_text(encoding="utf-8")
@@ -131,6 +132,9 @@ def test_docs_writes_the_figures_and_the_table(cli, tmp_path, specs):
     assert committed == table, "docs/figures is stale; run: gnet-inspect docs docs/figures"
     index = (folder / "index.md").read_text(encoding="utf-8")
     assert all(f"]({name})" in index for name in names[:3]) and table in index
+    savings = (folder / "reductions.md").read_text(encoding="utf-8")
+    assert "Total MACs, other / base: 7.94×" in savings
+    assert savings in index
     for name in names[:3]:
         assert ET.fromstring((folder / name).read_bytes()).tag.endswith("svg")
 
@@ -157,3 +161,9 @@ def test_help_does_not_import_torch():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "Usage" in done.stdout
+
+
+def test_docs_with_an_unknown_module_creates_no_folder(cli, tmp_path):
+    run = cli("docs", str(tmp_path / "docs"), "--module", "inception_9z")
+    assert_one_line_error(run, "inception_9z")
+    assert not (tmp_path / "docs").exists()

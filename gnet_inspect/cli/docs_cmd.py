@@ -49,11 +49,12 @@ def docs(
     from gnet_inspect.render.diagram import require_dot
 
     require_dot(format.value)
+    files = documentation_set(load(spec, variant), format.value, module, input_size)
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         message = f"cannot create {directory}: {exc.strerror}; choose a writable folder"
         raise OutputError(message) from None
-    for file in documentation_set(load(spec, variant), format.value, module, input_size):
+    for file in files:
         write_atomically(directory / file.name, file.data)
         typer.echo(directory / file.name)
