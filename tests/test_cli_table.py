@@ -148,3 +148,12 @@ def test_console_script_prints_the_table(console_script, tmp_path):
     run = console_script("table", "--format", "csv", cwd=tmp_path)
     assert run.code == 0, run.err
     assert run.out.splitlines()[1].startswith("conv1,")
+
+
+def test_small_inputs_run_where_every_window_fits(cli):
+    # BatchNorm at a 1×1 map: measured in eval mode, as inference runs it.
+    run = cli("table", "--variant", "torchvision", "--input-size", "32", "--format", "json")
+    assert run.code == 0, run.err
+    rows = json.loads(run.out)["rows"]
+    assert rows[0]["output"] == "16×16×64"
+    assert rows[0]["macs"] == 16 * 16 * 64 * 7 * 7 * 3

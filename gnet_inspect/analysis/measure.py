@@ -1,9 +1,9 @@
 """Measuring a built network: parameters, MACs, output sizes and depth of every module.
 
-One training-mode trace reaches every module, the auxiliary heads included: fvcore counts it
-and forward hooks on the same pass record each module's output size. Convolution and linear
-MACs do not depend on the mode; the heads are reported apart from the main path. The rows of
-the table are then read off the modules named by the row ids.
+One eval-mode trace of the network (what inference runs): fvcore counts it and forward hooks on
+the same pass keep each module's output. Each auxiliary head is then traced on the activation
+its tap produced, so its training-only cost is counted apart. The rows of the table are read
+off the modules named by the row ids.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ __all__ = [
     "RowMeasure",
     "measure",
     "measure_model",
-    "recorded_sizes",
+    "recorded_outputs",
 ]
 
 
@@ -75,25 +75,23 @@ class Measurement:
 
 
 @contextmanager
-def recorded_sizes(model: nn.Module, names: list[str]) -> Iterator[dict[str, Size]]:
-    """Records the output size of each named submodule while the block runs; removes its hooks.
+def recorded_outputs(model: nn.Module, names: list[str]) -> Iterator[dict[str, Tensor]]:
+    """Keeps the output of each named submodule while the block runs; removes its hooks.
 
-    The hooks keep the outputs and the sizes are read when the block ends, so that nothing is
-    read from a tensor while a tracer records the forward pass.
+    Nothing is read from the outputs inside the hooks, so a tracer recording the forward pass
+    sees no extra operations.
     """
     outputs: dict[str, Tensor] = {}
-    sizes: dict[str, Size] = {}
 
     def hook(name: str) -> Callable[[nn.Module, object, Tensor], None]:
         return lambda _module, _inputs, output: outputs.__setitem__(name, output)
 
     handles = [model.get_submodule(name).register_forward_hook(hook(name)) for name in names]
     try:
-        yield sizes
+        yield outputs
     finally:
         for handle in handles:
             handle.remove()
-        sizes.update({name: _size(output) for name, output in outputs.items()})
 
 
 def measure(spec: NetworkSpec, input_size: int | None = None) -> Measurement:
@@ -108,9 +106,25 @@ def measure_model(model: GoogLeNet, input_size: int) -> Measurement:
     """Measures an already built network; its modes are restored and its hooks removed."""
     spec = model.spec
     image = torch.zeros(1, spec.input.channels, input_size, input_size)
-    names = [name for name, _ in model.named_modules() if name]
-    with kept_mode(model, training=True), recorded_sizes(model, names) as sizes:
-        report = count_macs(model, image)
+    heads = {head.id for head in spec.aux_heads}
+    main = [name for name, _ in model.named_modules() if name and name.split(".")[0] not in heads]
+    with kept_mode(model, training=False):
+        with recorded_outputs(model, main) as outputs:
+            report = count_macs(model, image)
+        macs, other_ops = dict(report.macs), dict(report.other_ops)
+        unrecognised = dict(report.unrecognised)
+        for head in spec.aux_heads:  # each head on the activation its tap really produced
+            module = model.get_submodule(head.id)
+            names = [name for name, _ in module.named_modules() if name]
+            with recorded_outputs(module, names) as head_outputs:
+                head_report = count_macs(module, outputs[head.tap].detach())
+            outputs.update({f"{head.id}.{k}": v for k, v in head_outputs.items()})
+            macs.update({f"{head.id}.{k}".rstrip("."): v for k, v in head_report.macs.items()})
+            other_ops.update(
+                {f"{head.id}.{k}".rstrip("."): v for k, v in head_report.other_ops.items()}
+            )
+            unrecognised.update(head_report.unrecognised)
+    sizes = {name: _size(output) for name, output in outputs.items()}
     graph = trace_graph(model, training=True)
     depth = measure_depth(graph)
     modules = {
@@ -118,8 +132,8 @@ def measure_model(model: GoogLeNet, input_size: int) -> Measurement:
             name=name,
             kind=type(module).__name__,
             params=count_params(module),
-            macs=report.macs.get(name, 0),
-            other_ops=report.other_ops.get(name, 0),
+            macs=macs.get(name, 0),
+            other_ops=other_ops.get(name, 0),
             output=sizes.get(name),
         )
         for name, module in model.named_modules()
@@ -151,7 +165,7 @@ def measure_model(model: GoogLeNet, input_size: int) -> Measurement:
     rows = walk("", spec.rows, _size(image), None)
     aux_rows = [m for h in spec.aux_heads for m in walk(f"{h.id}.", h.rows, sizes[h.tap], h.id)]
     return Measurement(
-        spec, input_size, tuple(rows), tuple(aux_rows), modules, depth, graph, report.unrecognised
+        spec, input_size, tuple(rows), tuple(aux_rows), modules, depth, graph, unrecognised
     )
 
 
