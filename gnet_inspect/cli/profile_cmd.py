@@ -1,1 +1,111 @@
-"""``gnet-inspect profile``: (being written)."""
+"""``gnet-inspect profile``: latency per block on the CPU or a CUDA GPU, beside its MACs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from gnet_inspect.cli.app import (
+    Format,
+    FormatOption,
+    InputSize,
+    Output,
+    Reduce,
+    ReduceOption,
+    SpecFile,
+    Variant,
+    app,
+    load,
+)
+from gnet_inspect.cli.emit import emit, emit_renderable
+
+__all__ = ["profile"]
+
+
+class Dtype(str, Enum):
+    float32 = "float32"
+    float16 = "float16"
+    bfloat16 = "bfloat16"
+
+
+class Depth(str, Enum):
+    row = "row"
+    branch = "branch"
+
+
+@app.command()
+def profile(
+    device: Annotated[
+        str, typer.Option("--device", help="cpu, cuda or cuda:N; never replaced by another.")
+    ] = "cpu",
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Images per pass.")] = 1,
+    input_size: InputSize = None,
+    dtype: Annotated[Dtype, typer.Option("--dtype", help="Weights and input dtype.")] = (
+        Dtype.float32
+    ),
+    channels_last: Annotated[
+        bool, typer.Option("--channels-last", help="Input and weights in NHWC memory order.")
+    ] = False,
+    depth: Annotated[
+        Depth,
+        typer.Option("--depth", help="row: each table row; branch: Inception branches too."),
+    ] = Depth.row,
+    warmup: Annotated[
+        int, typer.Option("--warmup", min=0, help="Passes of each kind run first, not recorded.")
+    ] = 10,
+    repeats: Annotated[
+        int, typer.Option("--repeats", min=1, help="Timed passes: the samples per block.")
+    ] = 100,
+    variant: Variant = None,
+    spec: SpecFile = None,
+    reduce: ReduceOption = Reduce.on,
+    format: FormatOption = Format.table,
+    output: Output = None,
+) -> None:
+    """Time every block of the forward pass (median, p10–p90, samples) beside its MACs, and
+    the whole pass apart."""
+    from gnet_inspect.profiling import profile_latency
+    from gnet_inspect.render import profile_view as view
+
+    network = load(spec, variant, reduce)
+    with _progress_bar() as on_progress:
+        result = profile_latency(
+            network, input_size, batch_size=batch_size, device=device, dtype=dtype.value,
+            channels_last=channels_last, depth=depth.value, warmup=warmup, repeats=repeats,
+            on_progress=on_progress,
+        )  # fmt: skip
+    if format is Format.table:
+        emit_renderable(lambda width: view.profile_renderable(result, width), output)
+    else:
+        write = {Format.csv: view.profile_csv, Format.json: view.profile_json}
+        emit(write.get(format, view.profile_markdown)(result), output)
+
+
+@contextmanager
+def _progress_bar() -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar on stderr while passes run, gone when they end; nothing off a terminal."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    console = Console(stderr=True)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(
+        *columns, TimeRemainingColumn(), console=console, transient=True,
+        disable=not console.is_terminal,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("profiling", total=None)
+
+        def update(phase: str, done: int, total: int) -> None:
+            bar.update(task, description=phase, completed=done, total=total)
+
+        yield update

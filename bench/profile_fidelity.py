@@ -1,0 +1,326 @@
+"""How far the per-block profile can be trusted, and whether building from YAML costs speed.
+
+Three measurements, printed as Markdown (and written under --out with the raw numbers):
+
+1. Fidelity: the sum of the per-block medians against the end-to-end median, timed apart
+   (floors: within 5% on a CPU, within 10% on a GPU at batch 32 or more), at row and branch
+   depth.
+2. Repeatability: the same profile run several times; each block's median across the runs.
+3. Speed: the network built from the table against a hand-written PyTorch GoogLeNet of the
+   same layers (bench/handwritten_googlenet.py, given the same weights and checked to compute
+   the same outputs), timed in interleaved passes, alternating which runs first; the ratio of
+   the medians and the spread of the per-pair ratios.
+
+Usage: python bench/profile_fidelity.py [--device cuda] [--batch-size 32] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from handwritten_googlenet import HandwrittenGoogLeNet, copy_weights
+
+from gnet_inspect.loader import load_spec
+from gnet_inspect.model import build_model
+from gnet_inspect.profiling import LatencyProfile, profile_model
+from gnet_inspect.profiling.placement import device_name, resolve_device
+from gnet_inspect.render.profile_view import profile_markdown
+
+
+def main() -> int:
+    args = _arguments()
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
+    floor = 0.05 if device.type == "cpu" else 0.10
+    spec = load_spec(variant="paper")
+    model = build_model(spec)
+    options = {
+        "batch_size": args.batch_size,
+        "device": str(device),
+        "dtype": args.dtype,
+        "warmup": args.warmup,
+        "repeats": args.repeats,
+    }
+    lines = [_environment(device, args)]
+    results: dict[str, Any] = {"environment": _environment_data(device, args)}
+
+    log: list[str] = []
+
+    def profile(depth: str, label: str) -> LatencyProfile:
+        run = partial(profile_model, model, args.input_size, depth=depth, **options)
+        return _uncontended(label, run, log)
+
+    profiles = {d: profile(d, f"profile at {d} depth") for d in _DEPTHS}
+    lines.append(_fidelity(profiles, floor, results))
+    runs = [profiles["row"]]
+    runs += [profile("row", f"repeat {i + 2} at row depth") for i in range(args.runs - 1)]
+    lines.append(_repeatability(runs, results))
+    lines.append(_uncontended("speed", lambda: _speed(model, device, args, results), log))
+    lines.append("#### The per-block profile (first run, row depth)\n\n" + _demote(runs[0]))
+    lines.append("#### The per-block profile (branch depth)\n\n" + _demote(profiles["branch"]))
+    lines.append(
+        "#### Contention guard\n\nEach measurement waits for a quiet machine and is run again "
+        f"if other processes took more than {_QUIET:.0%} of the CPU meanwhile:\n\n"
+        + "\n".join(f"- {line}" for line in log)
+        + "\n"
+    )
+    results["contention_log"] = log
+    text = "\n".join(lines)
+    print(text)
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        threads = f"-t{torch.get_num_threads()}" if device.type == "cpu" else ""
+        stem = f"profile-fidelity-{device.type}{threads}-{args.dtype}-b{args.batch_size}"
+        (args.out / f"{stem}.md").write_text(text, encoding="utf-8")
+        (args.out / f"{stem}.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    return 0 if results["fidelity_ok"] else 1
+
+
+_DEPTHS = ("row", "branch")
+T = TypeVar("T")
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--dtype", default="float32", choices=["float32", "float16", "bfloat16"])
+    parser.add_argument("--batch-size", type=int, default=1)
+    parser.add_argument("--input-size", type=int, default=224)
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=3, help="profiles for repeatability")
+    parser.add_argument("--speed-pairs", type=int, default=200, help="interleaved pairs")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--out", type=Path, default=None)
+    return parser.parse_args()
+
+
+def _environment_data(device: torch.device, args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "device": str(device),
+        "device_name": device_name(device),
+        "cpu": device_name(torch.device("cpu")),
+        "cpu_cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "load_average_1min": os.getloadavg()[0],
+        "dtype": args.dtype,
+        "batch_size": args.batch_size,
+        "input_size": args.input_size,
+        "warmup": args.warmup,
+        "repeats": args.repeats,
+        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+    }
+
+
+def _environment(device: torch.device, args: argparse.Namespace) -> str:
+    env = _environment_data(device, args)
+    return (
+        f"### Profile fidelity: {env['device']} ({env['device_name']}), {args.dtype}, "
+        f"batch {args.batch_size}, input {args.input_size}\n\n"
+        f"- Machine: {env['cpu']}, {env['cpu_cores']} cores, torch {env['torch']} "
+        f"({env['torch_threads']} threads), CUDA {env['cuda']}; 1-min load average "
+        f"{env['load_average_1min']:.2f} at the start; {env['date']}.\n"
+        f"- Network: the `paper` variant (Table 1), inference (eval mode, inference_mode); "
+        f"{args.warmup} warm-up and {args.repeats} timed passes of each kind per profile.\n"
+    )
+
+
+def _fidelity(profiles: dict[str, LatencyProfile], floor: float, results: dict[str, Any]) -> str:
+    rows = []
+    ok = True
+    for depth, p in profiles.items():
+        within = abs(p.gap_share) <= floor
+        ok &= within
+        rows.append(
+            f"| {depth} | {len(p.blocks)} | {p.end_to_end.median_ms:.3f} | "
+            f"{p.blocks_sum_ms:.3f} | {p.blocks_per_pass.median_ms:.3f} | "
+            f"{p.gap_ms:+.3f} | {100 * p.gap_share:+.2f}% | {'yes' if within else 'NO'} |"
+        )
+        results[f"fidelity_{depth}"] = p.summary()
+    results["fidelity_ok"] = ok
+    return (
+        f"#### 1. Sum of block medians against the end-to-end median (floor ±{floor:.0%})\n\n"
+        "| depth | blocks | end to end, median ms | sum of block medians ms | "
+        "blocks per stamped pass, median ms | gap ms | gap | within |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---|\n" + "\n".join(rows) + "\n"
+    )
+
+
+def _repeatability(runs: list[LatencyProfile], results: dict[str, Any]) -> str:
+    medians = {b.block: [r.blocks[i].latency.median_ms for r in runs] for i, b in
+               enumerate(runs[0].blocks)}  # fmt: skip
+    share = {b.block: b.latency.median_ms / runs[0].blocks_sum_ms for b in runs[0].blocks}
+    spread = {name: (max(m) - min(m)) / statistics.mean(m) for name, m in medians.items()}
+    big = {name: s for name, s in spread.items() if share[name] >= 0.02}
+    whole = [r.end_to_end.median_ms for r in runs]
+    whole_spread = (max(whole) - min(whole)) / statistics.mean(whole)
+    results["repeatability"] = {
+        "runs": len(runs),
+        "block_medians_ms": medians,
+        "spread_by_block": spread,
+        "end_to_end_medians_ms": whole,
+    }
+    worst = max(spread, key=lambda n: spread[n])
+    worst_big = max(big, key=lambda n: big[n])
+    table = "\n".join(
+        f"| {name} | {100 * share[name]:.1f}% | "
+        + " | ".join(f"{m:.3f}" for m in medians[name])
+        + f" | {100 * spread[name]:.1f}% |"
+        for name in medians
+    )
+    heads = " | ".join(f"run {i + 1} ms" for i in range(len(runs)))
+    return (
+        f"#### 2. Repeatability: the same profile {len(runs)} times\n\n"
+        f"- Spread of a block's median across runs, (max − min) / mean: median over blocks "
+        f"{100 * statistics.median(spread.values()):.1f}%; largest over the blocks holding at "
+        f"least 2% of the time {100 * big[worst_big]:.1f}% ({worst_big}); largest over all "
+        f"blocks {100 * spread[worst]:.1f}% ({worst}).\n"
+        f"- End-to-end medians: {', '.join(f'{w:.3f}' for w in whole)} ms "
+        f"(spread {100 * whole_spread:.1f}%).\n\n"
+        f"| block | share of time | {heads} | spread |\n"
+        f"|---|---:|{'---:|' * len(runs)}---:|\n{table}\n"
+    )
+
+
+def _speed(
+    model: torch.nn.Module, device: torch.device, args: argparse.Namespace, results: dict[str, Any]
+) -> str:
+    from gnet_inspect.profiling.placement import resolve_dtype
+
+    dtype = resolve_dtype(args.dtype)
+    hand = HandwrittenGoogLeNet()
+    copy_weights(model, hand)
+    built = build_model(model.spec)
+    built.load_state_dict(model.state_dict())
+    built, hand = built.eval().to(device, dtype), hand.eval().to(device, dtype)
+    shape = (args.batch_size, 3, args.input_size, args.input_size)
+    x = torch.randn(shape, generator=torch.Generator().manual_seed(0)).to(device, dtype)
+    with torch.inference_mode():
+        difference = (built(x).float() - hand(x).float()).abs().max().item()
+        timer = _timer(device)
+        for _ in range(args.warmup):
+            timer(built, x)
+            timer(hand, x)
+        pairs = []
+        for i in range(args.speed_pairs):
+            if i % 2 == 0:
+                b, h = timer(built, x), timer(hand, x)
+            else:
+                h, b = timer(hand, x), timer(built, x)
+            pairs.append((b, h))
+    built_ms = statistics.median(b for b, _ in pairs)
+    hand_ms = statistics.median(h for _, h in pairs)
+    ratios = sorted(b / h for b, h in pairs)
+    deciles = statistics.quantiles(ratios, n=10, method="inclusive")
+    results["speed"] = {
+        "largest_output_difference": difference,
+        "pairs": len(pairs),
+        "built_median_ms": built_ms,
+        "handwritten_median_ms": hand_ms,
+        "ratio_of_medians": built_ms / hand_ms,
+        "median_pair_ratio": statistics.median(ratios),
+        "pair_ratio_p10": deciles[0],
+        "pair_ratio_p90": deciles[-1],
+    }
+    return (
+        "#### 3. Built from the table against the hand-written GoogLeNet\n\n"
+        f"- Same weights; largest difference between their outputs: {difference:.3g}"
+        f"{' (bit for bit the same)' if difference == 0 else ''}.\n"
+        f"- {len(pairs)} interleaved pairs of forward passes (order alternating), after "
+        f"{args.warmup} warm-up pairs: built {built_ms:.3f} ms median, hand-written "
+        f"{hand_ms:.3f} ms median; ratio of medians {built_ms / hand_ms:.3f}; per-pair ratio "
+        f"built ÷ hand-written: median {statistics.median(ratios):.3f}, p10 {deciles[0]:.3f}, "
+        f"p90 {deciles[-1]:.3f}.\n"
+    )
+
+
+def _timer(device: torch.device) -> Callable[[torch.nn.Module, torch.Tensor], float]:
+    """One forward pass timed in ms: CUDA events around it on a GPU, the host clock on a CPU."""
+    if device.type == "cuda":
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+
+        def cuda(model: torch.nn.Module, x: torch.Tensor) -> float:
+            start.record()
+            model(x)
+            end.record()
+            end.synchronize()
+            return float(start.elapsed_time(end))
+
+        return cuda
+
+    def cpu(model: torch.nn.Module, x: torch.Tensor) -> float:
+        begin = time.perf_counter_ns()
+        model(x)
+        return (time.perf_counter_ns() - begin) / 1e6
+
+    return cpu
+
+
+# A shared machine: other processes' CPU time during a measurement is read from /proc (Linux),
+# and a measurement that shared the CPU is run again once the machine is quiet, up to a limit.
+_QUIET = 0.05  # at most 5% of the machine's CPU time used by other processes
+_TRIES = 6
+
+
+def _busy_ticks() -> tuple[int, int]:
+    """CPU ticks used by every process on the machine, and by this one (all its threads)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    own = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+    return user + nice + system + irq + softirq + steal, int(own[11]) + int(own[12])
+
+
+def _others_share(since: tuple[int, int], seconds: float) -> float:
+    """The share of the machine's CPU time other processes used since ``since``."""
+    busy, own = _busy_ticks()
+    capacity = seconds * os.sysconf("SC_CLK_TCK") * (os.cpu_count() or 1)
+    return max(0.0, (busy - since[0]) - (own - since[1])) / capacity
+
+
+def _wait_until_quiet(limit_s: float = 300) -> None:
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        start = _busy_ticks()
+        time.sleep(1)
+        if _others_share(start, 1) <= _QUIET:
+            return
+
+
+def _uncontended(label: str, run: Callable[[], T], log: list[str]) -> T:
+    """``run()`` once the machine is quiet, again while other processes took more than _QUIET
+    of the CPU meanwhile (at most _TRIES times; the log says how it went)."""
+    for attempt in range(1, _TRIES + 1):
+        _wait_until_quiet()
+        start, began = _busy_ticks(), time.monotonic()
+        result = run()
+        share = _others_share(start, time.monotonic() - began)
+        if share <= _QUIET or attempt == _TRIES:
+            log.append(f"{label}: other processes {100 * share:.1f}% of the CPU, try {attempt}")
+            return result
+    raise AssertionError("unreachable")
+
+
+def _demote(profile: LatencyProfile) -> str:
+    """The profile's Markdown with its heading as a bold line."""
+    heading, rest = profile_markdown(profile).removeprefix("### ").split("\n", 1)
+    return f"**{heading}**\n{rest}"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,19 @@
+"""Latency per block on a CPU or a CUDA GPU: the timing engine, placement, and the profile."""
+
+from gnet_inspect.profiling.latency import (
+    BlockLatency,
+    LatencyProfile,
+    LatencyStats,
+    ProfileSettings,
+    profile_latency,
+    profile_model,
+)
+
+__all__ = [
+    "BlockLatency",
+    "LatencyProfile",
+    "LatencyStats",
+    "ProfileSettings",
+    "profile_latency",
+    "profile_model",
+]

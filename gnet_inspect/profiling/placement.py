@@ -1,0 +1,245 @@
+"""Where a profile runs: the device and dtype checked, the model placed there and put back.
+
+Nothing here falls back: CUDA asked for and missing, or a dtype the device cannot run, is a
+DeviceError that says so. A dtype is checked by running it (a tiny convolution, pooling and
+linear layer on the device), not by a table of what should work. The model is moved by
+swapping its tensors and swapped back afterwards, so a float32 model profiled in float16
+gets its own float32 tensors back, bit for bit, and not a lossy round trip.
+"""
+
+from __future__ import annotations
+
+import platform
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import Literal, get_args
+
+import torch
+from torch import Tensor, nn
+
+from gnet_inspect.analysis.graph import kept_mode
+from gnet_inspect.errors import DeviceError, OptionError
+
+__all__ = [
+    "DTYPES",
+    "DtypeName",
+    "check_dtype",
+    "check_forward",
+    "device_name",
+    "dtype_error",
+    "is_out_of_memory",
+    "out_of_memory_error",
+    "placed",
+    "resolve_device",
+    "resolve_dtype",
+    "running",
+]
+
+DtypeName = Literal["float32", "float16", "bfloat16"]
+DTYPES: dict[str, torch.dtype] = {
+    "float32": torch.float32,
+    "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
+}
+
+
+def resolve_device(text: str) -> torch.device:
+    """The device named ``cpu``, ``cuda`` or ``cuda:N``, checked to exist here.
+
+    Raises:
+        DeviceError: an unknown or unsupported device, or CUDA asked for where there is none.
+    """
+    try:
+        device = torch.device(text)
+    except (RuntimeError, ValueError):
+        raise DeviceError(f"unknown device '{text}'; use cpu, cuda or cuda:N") from None
+    if device.type == "cpu":
+        return device
+    if device.type != "cuda":
+        raise DeviceError(f"device type '{device.type}' is not supported; use cpu or cuda")
+    if not torch.cuda.is_available():
+        why = (
+            f"this torch ({torch.__version__}) is built without CUDA"
+            if torch.version.cuda is None
+            else "no CUDA device or driver is visible"
+        )
+        raise DeviceError(
+            f"--device {text}: {why}; run on a machine with a CUDA GPU, or use --device cpu"
+        )
+    count = torch.cuda.device_count()
+    index = 0 if device.index is None else device.index
+    if index >= count:
+        raise DeviceError(
+            f"--device {text}: there are {count} CUDA device(s) here; "
+            f"use cuda:0 to cuda:{count - 1}"
+        )
+    return torch.device("cuda", index)
+
+
+def resolve_dtype(name: str) -> torch.dtype:
+    """The torch dtype called ``name``; OptionError for a name outside DTYPES."""
+    if name not in DTYPES:
+        raise OptionError(f"unknown dtype '{name}'; use {', '.join(get_args(DtypeName))}")
+    return DTYPES[name]
+
+
+def check_dtype(device: torch.device, dtype: torch.dtype) -> None:
+    """Runs a tiny convolution, max pool, average pool and linear layer in ``dtype`` on
+    ``device``; raises DeviceError with torch's reason if the device cannot run them."""
+    try:
+        with torch.inference_mode():
+            x = torch.ones(1, 4, 8, 8, device=device, dtype=dtype)
+            weight = torch.ones(4, 4, 3, 3, device=device, dtype=dtype)
+            x = nn.functional.conv2d(x, weight, padding=1).relu()
+            x = nn.functional.max_pool2d(x, 3, 2, ceil_mode=True)
+            x = nn.functional.adaptive_avg_pool2d(x, 1).flatten(1)
+            nn.functional.linear(x, torch.ones(2, 4, device=device, dtype=dtype))
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+    except (RuntimeError, NotImplementedError) as exc:
+        raise dtype_error(device, dtype, exc, None) from None
+
+
+def dtype_error(
+    device: torch.device, dtype: torch.dtype, exc: BaseException, block: str | None
+) -> DeviceError:
+    """The DeviceError for a dtype that ``device`` cannot run, with torch's one-line reason."""
+    name = str(dtype).removeprefix("torch.")
+    where = f" (in {block})" if block else ""
+    return DeviceError(
+        f"dtype {name} cannot run on {device}{where}: {_first_line(exc)}; "
+        "use --dtype float32 or another device"
+    )
+
+
+def device_name(device: torch.device) -> str:
+    """The processor's model name: the GPU's for CUDA, the CPU's (from /proc/cpuinfo) for cpu."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        match = re.search(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(), re.MULTILINE)
+        if match:
+            return match.group(1).strip()
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+@contextmanager
+def running(
+    model: nn.Module,
+    device: torch.device,
+    dtype: torch.dtype,
+    channels_last: bool,
+    shape: tuple[int, int, int, int],
+) -> Iterator[Tensor]:
+    """``model`` ready for timed inference, and a seeded random batch of ``shape`` for it.
+
+    Inside the block the model is in eval mode and placed on ``device`` in ``dtype``, autograd
+    is off (``torch.inference_mode``) and a CUDA device is the current one (events record on
+    its stream); a batch that does not fit in memory, here or in the block, raises DeviceError.
+    Everything is put back when the block ends, however it ends.
+    """
+    current = torch.cuda.device(device) if device.type == "cuda" else nullcontext()
+    try:
+        with (
+            current,
+            kept_mode(model, training=False),
+            torch.inference_mode(),
+            placed(model, device, dtype, channels_last),
+        ):
+            generator = torch.Generator(device).manual_seed(0)
+            x = torch.randn(shape, generator=generator, device=device, dtype=dtype)
+            if channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+            yield x
+    except RuntimeError as exc:
+        if is_out_of_memory(exc):
+            raise out_of_memory_error(device, shape[0], exc) from None
+        raise
+
+
+@contextmanager
+def placed(
+    model: nn.Module, device: torch.device, dtype: torch.dtype, channels_last: bool
+) -> Iterator[nn.Module]:
+    """Puts ``model``'s floating-point tensors on ``device`` in ``dtype`` (4-d weights in
+    channels-last order if asked) for the block, then gives every parameter, gradient and
+    buffer its original tensor back, whatever happens inside."""
+    memory_format = torch.channels_last if channels_last else torch.preserve_format
+
+    def convert(tensor: Tensor) -> Tensor:
+        return tensor.to(
+            device=device,
+            dtype=dtype if tensor.is_floating_point() else None,
+            memory_format=memory_format if tensor.dim() == 4 else torch.preserve_format,
+        )
+
+    params = [(p, p.data, p.grad) for p in model.parameters()]
+    buffers = [
+        (module, name, buffer)
+        for module in model.modules()
+        for name, buffer in module.named_buffers(recurse=False)
+    ]
+    try:
+        with torch.no_grad():
+            for param, data, _ in params:
+                param.data = convert(data)
+                param.grad = None
+            for module, name, buffer in buffers:
+                setattr(module, name, convert(buffer))
+        yield model
+    finally:
+        for param, data, grad in params:
+            param.data = data
+            param.grad = grad
+        for module, name, buffer in buffers:
+            setattr(module, name, buffer)
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` is an allocation failure: CUDA's OutOfMemoryError or the CPU allocator's."""
+    if isinstance(exc, torch.cuda.OutOfMemoryError):
+        return True
+    text = str(exc)
+    return isinstance(exc, RuntimeError) and (
+        "can't allocate memory" in text or "not enough memory" in text
+    )
+
+
+def out_of_memory_error(device: torch.device, batch_size: int, exc: BaseException) -> DeviceError:
+    """The DeviceError for a batch that does not fit in ``device``'s memory."""
+    match = re.search(r"[Tt]ried to allocate ([\d.]+) ?(\w+)", str(exc))
+    amount = ""
+    if match:
+        number, unit = match.groups()
+        if unit == "bytes":  # the CPU allocator's count: shown in GB, as CUDA's is in GiB
+            number, unit = f"{int(number) / 1e9:.1f}", "GB"
+        amount = f" (torch tried to allocate {number} {unit})"
+    return DeviceError(
+        f"batch size {batch_size} does not fit in {device} memory{amount}; "
+        "use a smaller --batch-size"
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+def check_forward(model: nn.Module, x: Tensor, row_ids: tuple[str, ...]) -> None:
+    """Runs ``model`` on ``x`` once; a dtype that one of its operators lacks on this device
+    (torch's NotImplementedError) becomes a DeviceError naming the row it happened in."""
+    current: list[str] = []
+    handles = [
+        model.get_submodule(row).register_forward_pre_hook(lambda *_, row=row: current.append(row))
+        for row in row_ids
+    ]
+    try:
+        model(x)
+    except NotImplementedError as exc:
+        raise dtype_error(x.device, x.dtype, exc, current[-1] if current else None) from None
+    finally:
+        for handle in handles:
+            handle.remove()

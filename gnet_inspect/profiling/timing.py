@@ -1,0 +1,229 @@
+"""The timing engine: block boundaries stamped in one forward pass, the whole pass timed apart.
+
+Where per-block timing overhead comes from, and how it is kept out:
+
+* Each block is timed between two stamps taken by hooks at its boundaries (a forward pre-hook
+  at its start, a forward hook at its end), in the same ordinary forward pass as every other
+  block. A block is never run in isolation, so it sees the caches, memory and thread pool the
+  real pass gives it, and nothing is re-run or copied per block.
+* A stamp is one call and one store into a preallocated slot: ``time.perf_counter_ns`` on the
+  CPU (whose operators return when their work is done), a CUDA event recorded on the stream on
+  a GPU, whose clock is the GPU's own. No hook synchronises; the host reads the events once,
+  after one synchronisation at the end of each pass, so the host clock never times
+  asynchronous work.
+* The end-to-end forward pass is timed separately, with no hook on the model at all, in passes
+  interleaved with the stamped ones (alternating which comes first), so drift on a shared
+  machine reaches both alike. What the stamps cost shows as the gap between the sum of the
+  block medians and the end-to-end median.
+
+Warm-up passes of both kinds run first and are not recorded.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import torch
+from torch import Tensor, nn
+
+__all__ = [
+    "Block",
+    "Clock",
+    "CpuClock",
+    "CudaClock",
+    "Depth",
+    "Progress",
+    "Samples",
+    "make_clock",
+    "plan_blocks",
+    "time_passes",
+]
+
+Depth = Literal["row", "branch"]
+Progress = Callable[[str, int, int], None]
+"""Called with a phase (``warm-up`` or ``timing``), the passes done and the passes in it."""
+
+
+@dataclass(frozen=True)
+class Block:
+    """A timed stretch of the forward pass, from mark ``start`` to mark ``end``.
+
+    A mark is a module's qualified name and ``start`` or ``end``. ``kind`` is ``row`` (a
+    table row), ``branch`` (one of an Inception module's four branches) or ``concat`` (an
+    Inception module's time after its last branch ends: the concatenation of the branches).
+    """
+
+    name: str
+    row: str
+    kind: Literal["row", "branch", "concat"]
+    start: tuple[str, str]
+    end: tuple[str, str]
+
+
+def plan_blocks(model: nn.Module, row_ids: tuple[str, ...], depth: Depth) -> tuple[Block, ...]:
+    """The blocks of ``model``'s main path in forward order: one per row, or at depth
+    ``branch`` each Inception module's branches and its concatenation instead of the module.
+
+    A row is split into branches when it has the four Inception branches as children; the
+    branches run in the order they are registered, as ``Inception.forward`` calls them.
+    """
+    blocks: list[Block] = []
+    for row in row_ids:
+        children = [name for name, _ in model.get_submodule(row).named_children()]
+        if depth == "row" or not children or not all(c.startswith("branch") for c in children):
+            blocks.append(Block(row, row, "row", (row, "start"), (row, "end")))
+            continue
+        for child in children:
+            name = f"{row}.{child}"
+            blocks.append(Block(name, row, "branch", (name, "start"), (name, "end")))
+        last = f"{row}.{children[-1]}"
+        blocks.append(Block(f"{row}.concat", row, "concat", (last, "end"), (row, "end")))
+    return tuple(blocks)
+
+
+class Clock(Protocol):
+    """Stamps into numbered slots, and the time between two slots once a pass has finished."""
+
+    timer: str
+
+    def stamp(self, slot: int) -> Callable[..., None]:
+        """A hook (any arguments, returns None) that stamps ``slot``."""
+        ...
+
+    def finish(self) -> None:
+        """Waits for the pass's work so that every stamp can be read."""
+        ...
+
+    def elapsed_ms(self, start: int, end: int) -> float: ...
+
+
+class CpuClock:
+    """Host stamps with ``time.perf_counter_ns``: right on the CPU, where operators return
+    when their work is done."""
+
+    timer = "time.perf_counter_ns at block boundaries (forward hooks)"
+
+    def __init__(self, slots: int) -> None:
+        self._stamps = [0] * slots
+
+    def stamp(self, slot: int) -> Callable[..., None]:
+        stamps, clock = self._stamps, time.perf_counter_ns
+
+        def hook(*_: object) -> None:
+            stamps[slot] = clock()
+
+        return hook
+
+    def finish(self) -> None:
+        return None
+
+    def elapsed_ms(self, start: int, end: int) -> float:
+        return (self._stamps[end] - self._stamps[start]) / 1e6
+
+
+class CudaClock:
+    """CUDA events recorded on the current stream: the GPU stamps when it reaches them. The
+    host synchronises once, in ``finish``, after the whole pass has been queued."""
+
+    timer = "CUDA events at block boundaries (forward hooks), one synchronisation per pass"
+
+    def __init__(self, slots: int, device: torch.device) -> None:
+        self._device = device
+        self._events = [torch.cuda.Event(enable_timing=True) for _ in range(slots)]
+
+    def stamp(self, slot: int) -> Callable[..., None]:
+        event = self._events[slot]
+
+        def hook(*_: object) -> None:
+            event.record()
+
+        return hook
+
+    def finish(self) -> None:
+        torch.cuda.synchronize(self._device)
+
+    def elapsed_ms(self, start: int, end: int) -> float:
+        return float(self._events[start].elapsed_time(self._events[end]))
+
+
+def make_clock(device: torch.device, slots: int) -> Clock:
+    """The clock for ``device``: CUDA events on a GPU, the host's counter on the CPU."""
+    return CudaClock(slots, device) if device.type == "cuda" else CpuClock(slots)
+
+
+@dataclass(frozen=True)
+class Samples:
+    """Every recorded pass: each block's latencies, and the end-to-end latencies, in ms."""
+
+    blocks: dict[str, list[float]]
+    end_to_end: list[float]
+    timer: str
+
+
+def time_passes(
+    model: nn.Module,
+    x: Tensor,
+    blocks: tuple[Block, ...],
+    device: torch.device,
+    warmup: int,
+    repeats: int,
+    on_progress: Progress | None = None,
+) -> Samples:
+    """Runs ``warmup`` then ``repeats`` rounds of one stamped and one plain forward pass of
+    ``model`` on ``x`` (the caller's mode and grad settings apply); returns the samples.
+
+    Every hook is removed when a stamped pass ends, however it ends.
+    """
+    marks = sorted({mark for block in blocks for mark in (block.start, block.end)})
+    slot = {mark: i for i, mark in enumerate(marks)}
+    clock = make_clock(device, len(marks))
+    whole = make_clock(device, 2)
+    start_whole, end_whole = whole.stamp(0), whole.stamp(1)
+    samples: dict[str, list[float]] = {block.name: [] for block in blocks}
+    end_to_end: list[float] = []
+
+    def stamped() -> None:
+        with _stamps_on(model, marks, slot, clock):
+            model(x)
+        clock.finish()
+
+    def plain() -> None:
+        start_whole()
+        model(x)
+        end_whole()
+        whole.finish()
+
+    for phase, rounds in (("warm-up", warmup), ("timing", repeats)):
+        for i in range(rounds):
+            for run in (stamped, plain) if i % 2 == 0 else (plain, stamped):
+                run()
+            if phase == "timing":
+                for block in blocks:
+                    samples[block.name].append(clock.elapsed_ms(slot[block.start], slot[block.end]))
+                end_to_end.append(whole.elapsed_ms(0, 1))
+            if on_progress is not None:
+                on_progress(phase, i + 1, rounds)
+    return Samples(samples, end_to_end, clock.timer)
+
+
+@contextmanager
+def _stamps_on(
+    model: nn.Module, marks: list[tuple[str, str]], slot: dict[tuple[str, str], int], clock: Clock
+) -> Iterator[None]:
+    handles = []
+    try:
+        for mark in marks:
+            module = model.get_submodule(mark[0])
+            hook = clock.stamp(slot[mark])
+            if mark[1] == "start":
+                handles.append(module.register_forward_pre_hook(hook))
+            else:
+                handles.append(module.register_forward_hook(hook))
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()

@@ -1,0 +1,137 @@
+"""`gnet-inspect profile` as a user runs it: formats, the same frame as the API, clean errors.
+
+Presentation is checked on a profile with fixed numbers (golden files); the command itself
+runs for real on small inputs with few passes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+from conftest import assert_one_line_error
+
+from gnet_inspect.cli.emit import render_text
+from gnet_inspect.profiling import (
+    BlockLatency,
+    LatencyProfile,
+    LatencyStats,
+    ProfileSettings,
+    profile_latency,
+)
+from gnet_inspect.render.profile_view import profile_markdown, profile_renderable
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+SMALL = ("--variant", "torchvision", "--input-size", "64", "--warmup", "1", "--repeats", "3")
+
+
+def _golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if UPDATE:
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), f"{name} changed; UPDATE_GOLDEN=1 to accept"
+
+
+def _fixed_profile() -> LatencyProfile:
+    settings = ProfileSettings(
+        network="GoogLeNet", variant="paper", device="cpu", device_name="Test CPU",
+        dtype="float32", batch_size=4, input_size=224, channels=3, channels_last=False,
+        depth="branch", warmup=10, repeats=100, threads=2, torch_version="2.13.0",
+        timer="time.perf_counter_ns at block boundaries (forward hooks)",
+    )  # fmt: skip
+    blocks = (
+        BlockLatency("conv1", "conv1", "row", "convolution", 118_013_952,
+                     LatencyStats(6.25, 6.0, 7.5, 100)),
+        BlockLatency("pool1", "pool1", "row", "max pool", 0, LatencyStats(0.5, 0.45, 0.75, 100)),
+        BlockLatency("inception_3a.branch3x3", "inception_3a", "branch", "ch3x3red → ch3x3",
+                     86_704_128, LatencyStats(3.0, 2.875, 3.25, 100)),
+        BlockLatency("inception_3a.concat", "inception_3a", "concat", "concat", 0,
+                     LatencyStats(0.0625, 0.05, 0.125, 100)),
+    )  # fmt: skip
+    return LatencyProfile(
+        settings, blocks, LatencyStats(10.0, 9.5, 11.0, 100), LatencyStats(9.875, 9.5, 10.5, 100)
+    )
+
+
+def test_rendered_profile_matches_golden():
+    _golden("profile-fixed.txt", render_text(profile_renderable(_fixed_profile(), 200), 200))
+
+
+def test_markdown_profile_matches_golden():
+    _golden("profile-fixed.md", profile_markdown(_fixed_profile()))
+
+
+def test_csv_is_the_api_frame_block_for_block(cli, specs):
+    run = cli("profile", *SMALL, "--format", "csv")
+    assert run.code == 0 and run.err == ""  # no progress bar off a terminal
+    printed = pd.read_csv(io.StringIO(run.out), index_col="block")
+    api = profile_latency(specs["torchvision"], 64, warmup=1, repeats=3).to_frame()
+    assert list(printed.columns) == list(api.columns)
+    assert list(printed.index) == list(api.index)
+    for column in ("row", "kind", "type", "macs", "flops", "samples"):
+        assert printed[column].tolist() == api[column].tolist(), column
+
+
+def test_json_carries_settings_end_to_end_gap_and_blocks(cli):
+    run = cli("profile", *SMALL, "--format", "json", "--depth", "branch", "--batch-size", "2")
+    document = json.loads(run.out)
+    settings = document["settings"]
+    assert (settings["depth"], settings["batch_size"], settings["device"]) == ("branch", 2, "cpu")
+    blocks_sum = sum(b["latency_ms"] for b in document["blocks"])
+    assert document["blocks_sum_ms"] == pytest.approx(blocks_sum)
+    assert document["gap_ms"] == pytest.approx(document["end_to_end"]["median_ms"] - blocks_sum)
+    assert document["end_to_end"]["samples"] == 3
+    assert "inception_5b.concat" in {b["block"] for b in document["blocks"]}
+
+
+def test_table_and_output_file_with_reduce_off(cli, tmp_path):
+    target = tmp_path / "profile.txt"
+    run = cli("profile", *SMALL, "--reduce", "off", "--output", str(target))
+    assert run.code == 0 and run.out == "" and run.err == ""
+    text = target.read_text(encoding="utf-8")
+    assert "variant torchvision + reduce off" in text
+    assert "End to end, timed apart with no hooks" in text
+    assert "inception_5b" in text and "median ms" in text
+
+
+def test_markdown_format(cli):
+    run = cli("profile", *SMALL, "--format", "markdown")
+    assert run.out.startswith("### GoogLeNet latency per row (variant torchvision)")
+    assert "| block | type | MACs | median ms |" in run.out
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks a machine without CUDA")
+def test_cuda_without_cuda_fails_in_one_line_without_a_traceback(console_script):
+    run = console_script("profile", "--device", "cuda")
+    assert_one_line_error(run, "--device cuda", "use --device cpu")
+    assert run.out == ""
+
+
+def test_dtype_the_device_cannot_run_fails_in_one_line(cli):
+    run = cli("profile", "--variant", "caffe", "--dtype", "float16", "--repeats", "1")
+    assert_one_line_error(run, "dtype float16 cannot run on cpu (in norm1)", "--dtype float32")
+
+
+def test_out_of_memory_batch_fails_in_one_line(cli):
+    run = cli("profile", *SMALL, "--batch-size", "100000000")
+    assert_one_line_error(run, "batch size 100000000 does not fit in cpu memory", "--batch-size")
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (("--repeats", "0"), "--repeats"),
+        (("--dtype", "float64"), "--dtype"),
+        (("--depth", "layer"), "--depth"),
+        (("--device", "tpu"), "unknown device 'tpu'"),
+        (("--variant", "paper", "--input-size", "64"), "use a larger --input-size"),
+    ],
+)
+def test_bad_options_fail_in_one_line(cli, args, fragment):
+    assert_one_line_error(cli("profile", *args), fragment)
