@@ -37,7 +37,7 @@ for dtype in float32 float16; do
 done
 
 python3 -c 'from gnet_inspect.cli.main import run; run()' profile --device cuda \
-    --batch-size 32 --dtype float16 --channels-last --depth branch --repeats 200 \
+    --batch-size 32 --dtype float16 --channels-last --depth branches --repeats 200 \
     --format markdown -o "$OUT/profile-cuda-b32-float16-branch.md" || status=1
 
 ls -l "$OUT"

@@ -66,12 +66,12 @@ def main() -> int:
 
     profiles = {d: profile(d, f"profile at {d} depth") for d in _DEPTHS}
     lines.append(_fidelity(profiles, floor, results))
-    runs = [profiles["row"]]
-    runs += [profile("row", f"repeat {i + 2} at row depth") for i in range(args.runs - 1)]
+    runs = [profiles["modules"]]
+    runs += [profile("modules", f"repeat {i + 2} at modules depth") for i in range(args.runs - 1)]
     lines.append(_repeatability(runs, results))
     lines.append(_uncontended("speed", lambda: _speed(model, device, args, results), log))
-    lines.append("#### The per-block profile (first run, row depth)\n\n" + _demote(runs[0]))
-    lines.append("#### The per-block profile (branch depth)\n\n" + _demote(profiles["branch"]))
+    lines.append("#### The per-block profile (first run, modules depth)\n\n" + _demote(runs[0]))
+    lines.append("#### The per-block profile (branches depth)\n\n" + _demote(profiles["branches"]))
     lines.append(
         "#### Contention guard\n\nEach measurement waits for a quiet machine and is run again "
         f"if other processes took more than {_QUIET:.0%} of the CPU meanwhile:\n\n"
@@ -90,7 +90,7 @@ def main() -> int:
     return 0 if results["fidelity_ok"] else 1
 
 
-_DEPTHS = ("row", "branch")
+_DEPTHS = ("modules", "branches")
 T = TypeVar("T")
 
 

@@ -31,7 +31,7 @@ def tv_rows(specs) -> LatencyProfile:
 
 @pytest.fixture(scope="module")
 def tv_branches(specs) -> LatencyProfile:
-    return profile_latency(specs["torchvision"], 64, depth="branch", batch_size=2, **SMALL)
+    return profile_latency(specs["torchvision"], 64, depth="branches", batch_size=2, **SMALL)
 
 
 def test_row_blocks_are_the_main_path_rows_in_forward_order(specs, tv_rows):
@@ -66,7 +66,7 @@ def test_branch_depth_splits_each_inception_into_four_branches_and_the_concat(tv
 
 def test_branches_of_the_naive_module_are_named_by_their_layers(specs):
     model = build_model(without_reductions(specs["paper"]), weights="zeros")
-    blocks = {b.name: b for b in plan_blocks(model, model.row_ids, "branch")}
+    blocks = {b.name: b for b in plan_blocks(model, model.row_ids, "branches")}
     branch = model.get_submodule("inception_3a.branch3x3")
     assert [n for n, _ in branch.named_children()] == ["ch3x3"]
     assert blocks["inception_3a.concat"].start == ("inception_3a.branch_pool", "end")
@@ -125,7 +125,7 @@ def test_settings_record_where_and_how_it_ran(tv_branches):
         "float32",
         2,
         64,
-        "branch",
+        "branches",
     )
     assert (s.warmup, s.repeats, s.variant) == (1, 3, "torchvision")
     assert s.torch_version == torch.__version__ and s.threads == torch.get_num_threads()
@@ -199,7 +199,7 @@ def test_cuda_without_cuda_is_a_device_error_not_a_cpu_run(specs):
         ({"repeats": 0}, "--repeats 0: it must be at least 1"),
         ({"batch_size": 0}, "--batch-size 0: it must be at least 1"),
         ({"warmup": -1}, "--warmup -1: it must be at least 0"),
-        ({"depth": "layer"}, "unknown depth 'layer'; use row or branch"),
+        ({"depth": "layer"}, "unknown depth 'layer'; use modules or branches"),
         ({"dtype": "int8"}, "unknown dtype 'int8'"),
     ],
 )

@@ -42,7 +42,7 @@ def _fixed_profile() -> LatencyProfile:
     settings = ProfileSettings(
         network="GoogLeNet", variant="paper", device="cpu", device_name="Test CPU",
         dtype="float32", batch_size=4, input_size=224, channels=3, channels_last=False,
-        depth="branch", warmup=10, repeats=100, threads=2, torch_version="2.13.0",
+        depth="branches", warmup=10, repeats=100, threads=2, torch_version="2.13.0",
         timer="time.perf_counter_ns at block boundaries (forward hooks)",
     )  # fmt: skip
     blocks = (
@@ -79,10 +79,10 @@ def test_csv_is_the_api_frame_block_for_block(cli, specs):
 
 
 def test_json_carries_settings_end_to_end_gap_and_blocks(cli):
-    run = cli("profile", *SMALL, "--format", "json", "--depth", "branch", "--batch-size", "2")
+    run = cli("profile", *SMALL, "--format", "json", "--depth", "branches", "--batch-size", "2")
     document = json.loads(run.out)
     settings = document["settings"]
-    assert (settings["depth"], settings["batch_size"], settings["device"]) == ("branch", 2, "cpu")
+    assert (settings["depth"], settings["batch_size"], settings["device"]) == ("branches", 2, "cpu")
     blocks_sum = sum(b["latency_ms"] for b in document["blocks"])
     assert document["blocks_sum_ms"] == pytest.approx(blocks_sum)
     assert document["gap_ms"] == pytest.approx(document["end_to_end"]["median_ms"] - blocks_sum)
@@ -102,7 +102,7 @@ def test_table_and_output_file_with_reduce_off(cli, tmp_path):
 
 def test_markdown_format(cli):
     run = cli("profile", *SMALL, "--format", "markdown")
-    assert run.out.startswith("### GoogLeNet latency per row (variant torchvision)")
+    assert run.out.startswith("### GoogLeNet latency by module (variant torchvision)")
     assert "| block | type | MACs | median ms |" in run.out
 
 

@@ -30,7 +30,7 @@ def test_profile_on_cuda_leaves_the_model_on_the_cpu_as_it_was(specs, dtype, cha
     before = snapshot(model)
     result = profile_model(
         model, 64, batch_size=4, device="cuda", dtype=dtype, channels_last=channels_last,
-        depth="branch", **SMALL,
+        depth="branches", **SMALL,
     )  # fmt: skip
     assert_same(before, snapshot(model))
     frame = result.to_frame()

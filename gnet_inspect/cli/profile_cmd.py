@@ -33,8 +33,8 @@ class Dtype(str, Enum):
 
 
 class Depth(str, Enum):
-    row = "row"
-    branch = "branch"
+    modules = "modules"
+    branches = "branches"
 
 
 @app.command()
@@ -52,8 +52,12 @@ def profile(
     ] = False,
     depth: Annotated[
         Depth,
-        typer.Option("--depth", help="row: each table row; branch: Inception branches too."),
-    ] = Depth.row,
+        typer.Option(
+            "--depth",
+            help="modules: one block per table row; branches: Inception modules split into "
+            "their four branches and the concatenation.",
+        ),
+    ] = Depth.modules,
     warmup: Annotated[
         int, typer.Option("--warmup", min=0, help="Passes of each kind run first, not recorded.")
     ] = 10,

@@ -184,7 +184,7 @@ def profile_latency(
     device: str = "cpu",
     dtype: DtypeName = "float32",
     channels_last: bool = False,
-    depth: Depth = "row",
+    depth: Depth = "modules",
     warmup: int = 10,
     repeats: int = 100,
     on_progress: Progress | None = None,
@@ -215,7 +215,7 @@ def profile_model(
     device: str = "cpu",
     dtype: DtypeName = "float32",
     channels_last: bool = False,
-    depth: Depth = "row",
+    depth: Depth = "modules",
     warmup: int = 10,
     repeats: int = 100,
     on_progress: Progress | None = None,
@@ -247,8 +247,8 @@ def profile_model(
     spec = model.spec
     size = input_size or spec.input.height
     _check_counts(batch_size=batch_size, warmup=warmup, repeats=repeats)
-    if depth not in ("row", "branch"):
-        raise OptionError(f"unknown depth '{depth}'; use row or branch")
+    if depth not in ("modules", "branches"):
+        raise OptionError(f"unknown depth '{depth}'; use modules or branches")
     torch_device, torch_dtype = resolve_device(device), resolve_dtype(dtype)
     check_dtype(torch_device, torch_dtype)
     measured = measure(spec, size)

@@ -43,7 +43,7 @@ __all__ = [
     "time_passes",
 ]
 
-Depth = Literal["row", "branch"]
+Depth = Literal["modules", "branches"]
 Progress = Callable[[str, int, int], None]
 """Called with a phase (``warm-up`` or ``timing``), the passes done and the passes in it."""
 
@@ -74,7 +74,7 @@ def plan_blocks(model: nn.Module, row_ids: tuple[str, ...], depth: Depth) -> tup
     blocks: list[Block] = []
     for row in row_ids:
         children = [name for name, _ in model.get_submodule(row).named_children()]
-        if depth == "row" or not children or not all(c.startswith("branch") for c in children):
+        if depth == "modules" or not children or not all(c.startswith("branch") for c in children):
             blocks.append(Block(row, row, "row", (row, "start"), (row, "end")))
             continue
         for child in children:

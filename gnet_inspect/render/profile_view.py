@@ -69,7 +69,7 @@ def _title(profile: LatencyProfile) -> str:
     s = profile.settings
     layout = ", channels-last" if s.channels_last else ""
     return (
-        f"{s.network} latency per {s.depth} (variant {s.variant}), input "
+        f"{s.network} latency by {s.depth[:-1]} (variant {s.variant}), input "
         f"{s.input_size}×{s.input_size}×{s.channels}, batch {s.batch_size}, {s.dtype}{layout}, "
         f"{s.device}"
     )
