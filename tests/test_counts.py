@@ -124,3 +124,10 @@ def test_training_and_eval_mode_count_the_main_path_alike(specs):
         for row_id in model.row_ids:
             assert inference.macs[row_id] == training.macs[row_id]
             assert inference.other_ops[row_id] == training.other_ops[row_id]
+
+
+def test_every_module_has_its_measured_output_size(specs):
+    measured = measure(specs["paper"])
+    missing = [name for name, m in measured.modules.items() if m.output is None]
+    assert missing == []
+    assert measured.modules["aux_4a"].output.channels == 1000

@@ -115,10 +115,10 @@ def measure_model(model: GoogLeNet, input_size: int) -> Measurement:
         unrecognised = dict(report.unrecognised)
         for head in spec.aux_heads:  # each head on the activation its tap really produced
             module = model.get_submodule(head.id)
-            names = [name for name, _ in module.named_modules() if name]
+            names = [name for name, _ in module.named_modules()]  # "" is the head itself
             with recorded_outputs(module, names) as head_outputs:
                 head_report = count_macs(module, outputs[head.tap].detach())
-            outputs.update({f"{head.id}.{k}": v for k, v in head_outputs.items()})
+            outputs.update({f"{head.id}.{k}".rstrip("."): v for k, v in head_outputs.items()})
             macs.update({f"{head.id}.{k}".rstrip("."): v for k, v in head_report.macs.items()})
             other_ops.update(
                 {f"{head.id}.{k}".rstrip("."): v for k, v in head_report.other_ops.items()}
