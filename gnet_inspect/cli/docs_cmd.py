@@ -10,7 +10,7 @@ import typer
 
 from gnet_inspect.cli.app import InputSize, SpecFile, Variant, app, load
 from gnet_inspect.cli.emit import write_atomically
-from gnet_inspect.errors import OutputError
+from gnet_inspect.errors import GnetInspectError, OutputError
 
 __all__ = ["docs"]
 
@@ -49,12 +49,18 @@ def docs(
     from gnet_inspect.render.diagram import require_dot
 
     require_dot(format.value)
-    files = documentation_set(load(spec, variant), format.value, module, input_size)
-    try:
+    created = not directory.exists()
+    try:  # first, so that an unwritable folder fails before minutes of rendering
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         message = f"cannot create {directory}: {exc.strerror}; choose a writable folder"
         raise OutputError(message) from None
+    try:
+        files = documentation_set(load(spec, variant), format.value, module, input_size)
+    except GnetInspectError:
+        if created:
+            directory.rmdir()  # leave no empty folder behind a failed run
+        raise
     for file in files:
         write_atomically(directory / file.name, file.data)
         typer.echo(directory / file.name)
