@@ -130,8 +130,10 @@ WHATIFS: dict[str, WhatIf] = {
 
 
 def apply_whatifs(spec: NetworkSpec, names: list[str]) -> NetworkSpec:
-    """Applies the named what-ifs in order; an unknown name raises OptionError."""
+    """Applies the named what-ifs in order; an unknown or repeated name raises OptionError."""
     for name in names:
+        if names.count(name) > 1:
+            raise OptionError(f"what-if '{name}' is given {names.count(name)} times; give it once")
         if name not in WHATIFS:
             raise OptionError(f"unknown what-if '{name}'; available: {', '.join(WHATIFS)}")
         spec = WHATIFS[name].transform(spec)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from gnet_inspect.analysis.breakdown import Breakdown, BreakdownRow, Level, flops_breakdown
+from gnet_inspect.errors import OptionError
 from gnet_inspect.spec import NetworkSpec
 
 if TYPE_CHECKING:
@@ -109,7 +110,16 @@ def _join(left: tuple[BreakdownRow, ...], right: tuple[BreakdownRow, ...]) -> tu
 def compare_networks(
     base: NetworkSpec, other: NetworkSpec, level: Level, input_size: int | None = None
 ) -> SideBySide:
-    """Builds and measures both networks and joins their breakdowns at ``level``."""
+    """Builds and measures both networks and joins their breakdowns at ``level``.
+
+    Raises:
+        OptionError: the two specs describe the same network (a what-if that changes
+            nothing in this variant), so there is nothing to compare.
+    """
+    if replace(base, whatifs=()) == replace(other, whatifs=()):
+        raise OptionError(
+            f"'{other.label}' builds the same network as '{base.label}': nothing to compare"
+        )
     return side_by_side(
         flops_breakdown(base, level, input_size), flops_breakdown(other, level, input_size)
     )

@@ -8,12 +8,30 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gnet_inspect.errors import OutputError
+
+if TYPE_CHECKING:
+    from gnet_inspect.render.view import View
 
 __all__ = ["emit", "emit_renderable", "render_text", "write_atomically"]
 
 FILE_WIDTH = 240
+
+
+def emit_view(view: View, format: str, output: Path | None) -> None:
+    """Emits ``view`` in ``format`` (table, csv, json or markdown) to stdout or ``output``."""
+    from gnet_inspect.render.export import to_csv, to_json
+
+    if format == "table":
+        emit_renderable(view.terminal, output)
+    elif format == "csv":
+        emit(to_csv(view.records()), output)
+    elif format == "json":
+        emit(to_json(view.document()), output)
+    else:
+        emit(view.markdown(), output)
 
 
 def emit_renderable(make: Callable[[int], object], output: Path | None) -> None:

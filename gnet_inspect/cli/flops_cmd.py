@@ -20,7 +20,7 @@ from gnet_inspect.cli.app import (
     app,
     load,
 )
-from gnet_inspect.cli.emit import emit, emit_renderable
+from gnet_inspect.cli.emit import emit_view
 from gnet_inspect.errors import OptionError
 
 __all__ = ["flops"]
@@ -72,29 +72,16 @@ def flops(
     """Params, MACs and FLOPs per stage, module, branch or layer; --reduce off and --whatif
     measure what the 1×1 reductions and other design choices buy."""
     from gnet_inspect.ablation import apply_whatifs
-    from gnet_inspect.render import export, flops_view
+    from gnet_inspect.analysis.breakdown import flops_breakdown
+    from gnet_inspect.analysis.side_by_side import compare_networks
+    from gnet_inspect.render.flops_view import breakdown_view, side_by_side_view
 
-    names = [w.value for w in whatif or []]
-    network = apply_whatifs(load(spec, variant, reduce), names)
+    network = apply_whatifs(load(spec, variant, reduce), [w.value for w in whatif or []])
     if compare and not network.whatifs:
         raise OptionError("--compare needs something to compare: add --reduce off or --whatif")
     if compare:
-        from gnet_inspect.analysis.side_by_side import compare_networks
-
         pair = compare_networks(load(spec, variant), network, depth.value, input_size)
-        views = (flops_view.side_by_side_renderable, flops_view.side_by_side_markdown)
-        result, records, document = pair, pair.records, flops_view.side_by_side_document
+        view = side_by_side_view(pair)
     else:
-        from gnet_inspect.analysis.breakdown import flops_breakdown
-
-        single = flops_breakdown(network, depth.value, input_size)
-        views = (flops_view.breakdown_renderable, flops_view.breakdown_markdown)
-        result, records, document = single, single.records, flops_view.breakdown_document
-    if format is Format.table:
-        emit_renderable(lambda width: views[0](result, width), output)
-    elif format is Format.csv:
-        emit(export.to_csv(records()), output)
-    elif format is Format.json:
-        emit(export.to_json(document(result)), output)
-    else:
-        emit(views[1](result), output)
+        view = breakdown_view(flops_breakdown(network, depth.value, input_size))
+    emit_view(view, format.value, output)

@@ -12,7 +12,7 @@ from gnet_inspect.cli.app import (
     app,
     load,
 )
-from gnet_inspect.cli.emit import emit, emit_renderable
+from gnet_inspect.cli.emit import emit_view
 
 __all__ = ["table"]
 
@@ -27,16 +27,7 @@ def table(
 ) -> None:
     """Reproduce Table 1 from the built network: measured params and MACs beside the print."""
     from gnet_inspect.analysis.table import reproduce_table
-    from gnet_inspect.render import export
+    from gnet_inspect.render.console import table_view
 
     report = reproduce_table(load(spec, variant), input_size)
-    if format is Format.table:
-        from gnet_inspect.render.console import table_renderable
-
-        emit_renderable(lambda width: table_renderable(report, width), output)
-    elif format is Format.csv:
-        emit(export.to_csv(report.records()), output)
-    elif format is Format.json:
-        emit(export.to_json(export.table_document(report)), output)
-    else:
-        emit(export.to_markdown(report), output)
+    emit_view(table_view(report), format.value, output)

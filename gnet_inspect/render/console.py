@@ -12,8 +12,9 @@ from rich.text import Text
 from gnet_inspect.analysis.table import TableReport, TableRow
 from gnet_inspect.render.columns import Column, cells, fit
 from gnet_inspect.render.table_layout import AUX_COLUMNS, TABLE_COLUMNS, footnotes, summary_lines
+from gnet_inspect.render.view import View
 
-__all__ = ["grid", "table_renderable"]
+__all__ = ["grid", "left_out", "table_renderable", "table_view"]
 
 T = TypeVar("T")
 _MARK_STYLES = {"✗": "red", "≈": "yellow", "✓": "green"}
@@ -85,3 +86,15 @@ def table_renderable(report: TableReport, width: int) -> RenderableType:
     rows = {row.id: row for row in (*report.rows, *report.aux_rows)}
     parts += [Text(f"[{n}] {row_id}: {rows[row_id].note}") for row_id, n in notes.items()]
     return Group(*parts)
+
+
+def table_view(report: TableReport) -> View:
+    """The reproduced table in every output format."""
+    from gnet_inspect.render.export import table_document, to_markdown
+
+    return View(
+        terminal=lambda width: table_renderable(report, width),
+        markdown=lambda: to_markdown(report),
+        records=report.records,
+        document=lambda: table_document(report),
+    )

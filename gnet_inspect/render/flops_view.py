@@ -13,7 +13,8 @@ from gnet_inspect.analysis.side_by_side import PairRow, SideBySide
 from gnet_inspect.render.columns import Column
 from gnet_inspect.render.console import grid, left_out
 from gnet_inspect.render.export import markdown_table
-from gnet_inspect.render.format import grouped, si
+from gnet_inspect.render.format import grouped, si, singular
+from gnet_inspect.render.view import View
 
 __all__ = [
     "breakdown_document",
@@ -111,7 +112,9 @@ def side_by_side_lines(s: SideBySide) -> list[str]:
 
 
 def breakdown_renderable(b: Breakdown, width: int) -> RenderableType:
-    title = f"Params and MACs by {b.level[:-1]} ({b.label}, input {b.input_size}×{b.input_size})"
+    title = (
+        f"Params and MACs by {singular(b.level)} ({b.label}, input {b.input_size}×{b.input_size})"
+    )
     table, dropped = grid(title, BREAKDOWN_COLUMNS, b.rows, width)
     parts: list[RenderableType] = [table, *left_out(dropped)]
     parts += [Text(line) for line in breakdown_lines(b)]
@@ -123,7 +126,7 @@ def breakdown_renderable(b: Breakdown, width: int) -> RenderableType:
 
 
 def side_by_side_renderable(s: SideBySide, width: int) -> RenderableType:
-    title = f"{s.other.label} against {s.base.label}, by {s.base.level[:-1]}"
+    title = f"{s.other.label} against {s.base.label}, by {singular(s.base.level)}"
     table, dropped = grid(title, PAIR_COLUMNS, s.rows, width)
     parts: list[RenderableType] = [table, *left_out(dropped)]
     parts += [Text(line) for line in side_by_side_lines(s)]
@@ -133,7 +136,7 @@ def side_by_side_renderable(s: SideBySide, width: int) -> RenderableType:
 
 
 def breakdown_markdown(b: Breakdown) -> str:
-    parts = [f"### Params and MACs by {b.level[:-1]} ({b.label})\n"]
+    parts = [f"### Params and MACs by {singular(b.level)} ({b.label})\n"]
     parts += [markdown_table(BREAKDOWN_COLUMNS, b.rows)]
     parts += ["\n".join(f"- {line}" for line in breakdown_lines(b)) + "\n"]
     if b.aux_rows:
@@ -145,7 +148,7 @@ def breakdown_markdown(b: Breakdown) -> str:
 
 
 def side_by_side_markdown(s: SideBySide) -> str:
-    parts = [f"### {s.other.label} against {s.base.label}, by {s.base.level[:-1]}\n"]
+    parts = [f"### {s.other.label} against {s.base.label}, by {singular(s.base.level)}\n"]
     parts += [markdown_table(PAIR_COLUMNS, s.rows)]
     parts += ["\n".join(f"- {line}" for line in side_by_side_lines(s)) + "\n"]
     if s.aux_rows:
@@ -192,3 +195,23 @@ def side_by_side_document(s: SideBySide) -> dict[str, Any]:
         "rows": [r for r in records if r["head"] is None],
         "aux_rows": [r for r in records if r["head"] is not None],
     }
+
+
+def breakdown_view(b: Breakdown) -> View:
+    """One network's breakdown in every output format."""
+    return View(
+        terminal=lambda width: breakdown_renderable(b, width),
+        markdown=lambda: breakdown_markdown(b),
+        records=b.records,
+        document=lambda: breakdown_document(b),
+    )
+
+
+def side_by_side_view(s: SideBySide) -> View:
+    """Two networks side by side in every output format."""
+    return View(
+        terminal=lambda width: side_by_side_renderable(s, width),
+        markdown=lambda: side_by_side_markdown(s),
+        records=s.records,
+        document=lambda: side_by_side_document(s),
+    )

@@ -39,3 +39,11 @@ def signed(value: Decimal, suffix: str) -> str:
         return "0"
     sign = "+" if value > 0 else "−"
     return f"{sign}{significant(abs(value), 3)}{suffix}"
+
+
+_SINGULAR = {"stages": "stage", "modules": "module", "branches": "branch", "layers": "layer"}
+
+
+def singular(level: str) -> str:
+    """A depth level as a noun for one entry: ``branches`` → ``branch``."""
+    return _SINGULAR.get(level, level)
