@@ -32,10 +32,20 @@ def test_rendered_table_matches_golden(reports):
     _golden("table-paper.txt", render_text(table_renderable(reports["paper"], 240), 240))
 
 
-def test_narrow_terminal_drops_optional_columns_and_says_so(reports):
-    text = render_text(table_renderable(reports["paper"], 120), 120)
-    assert "left out depth, Δ, params incl. biases, Δ, FLOPs (2×MACs)" in text
-    assert "inception (5b)" in text and "1388K" in text
+@pytest.mark.parametrize("width", [80, 120, 160, 200])
+def test_narrow_terminals_keep_the_comparison_and_say_what_they_left_out(reports, width):
+    text = render_text(table_renderable(reports["paper"], width), width)
+    grid = [line for line in text.splitlines() if line[:1] in "┃│┏┡└"]
+    assert max(len(line) for line in grid) <= width
+    header = " ".join(line for line in grid[:6])
+    for column in ("paper", "measured", "MACs"):
+        assert column in header
+    conv1 = next(line for line in grid if line.startswith("│convolution"))
+    assert "2.7K" in conv1 and "118M" in conv1 and "✗" in conv1
+    if width < 200:
+        words = " ".join(text.split())
+        assert "(A narrow terminal: left out" in words
+        assert "params incl. biases" in words.split("left out")[1]
 
 
 def test_markdown_matches_golden(reports):
@@ -157,3 +167,34 @@ def test_small_inputs_run_where_every_window_fits(cli):
     rows = json.loads(run.out)["rows"]
     assert rows[0]["output"] == "16×16×64"
     assert rows[0]["macs"] == 16 * 16 * 64 * 7 * 7 * 3
+
+
+def test_output_through_a_link_writes_the_linked_file(cli, tmp_path):
+    target = tmp_path / "target.csv"
+    target.write_text("old\n")
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    assert cli("table", "--format", "csv", "--output", str(link)).code == 0
+    assert link.is_symlink()
+    assert target.read_text().startswith("id,head,type")
+
+
+def test_output_keeps_an_existing_files_permissions(cli, tmp_path):
+    target = tmp_path / "private.csv"
+    target.write_text("old\n")
+    target.chmod(0o600)
+    assert cli("table", "--format", "csv", "--output", str(target)).code == 0
+    assert target.stat().st_mode & 0o777 == 0o600
+
+
+def test_output_to_a_device_writes_into_it_and_never_replaces_it(cli):
+    assert cli("table", "--format", "csv", "--output", "/dev/null").code == 0
+    assert Path("/dev/null").is_char_device()
+    run = cli("table", "--format", "csv", "--output", "/dev/full")
+    assert_one_line_error(run, "cannot write /dev/full", "No space left on device")
+    assert Path("/dev/full").is_char_device()
+
+
+def test_an_input_size_too_large_for_memory_is_refused_before_building(cli):
+    run = cli("table", "--variant", "torchvision", "--input-size", "100000")
+    assert_one_line_error(run, "input size 100000 needs about", "use a smaller --input-size")

@@ -19,9 +19,10 @@ from gnet_inspect.analysis.depth import DepthReport, measure_depth
 from gnet_inspect.analysis.graph import LayerGraph, kept_mode, trace_graph
 from gnet_inspect.analysis.macs import count_macs
 from gnet_inspect.analysis.params import ParamCount, count_params
+from gnet_inspect.errors import InputSizeError
 from gnet_inspect.model import GoogLeNet, build_model
 from gnet_inspect.notation import Size
-from gnet_inspect.shapes import infer_shapes
+from gnet_inspect.shapes import ShapePlan, infer_shapes
 from gnet_inspect.spec import NetworkSpec, Row
 
 __all__ = [
@@ -98,8 +99,45 @@ def measure(spec: NetworkSpec, input_size: int | None = None) -> Measurement:
     """Builds ``spec`` and measures it on one image of ``input_size`` (the table's own by
     default). Raises InputSizeError if the network cannot take that size."""
     size = input_size or spec.input.height
-    infer_shapes(spec, size)
-    return measure_model(build_model(spec, weights="zeros"), size)
+    _check_memory(infer_shapes(spec, size), size)
+    try:
+        return measure_model(build_model(spec, weights="zeros"), size)
+    except RuntimeError as exc:  # the allocator's own word, if the estimate was too kind
+        if "allocate" not in str(exc):
+            raise
+        raise InputSizeError(
+            f"input size {size} needs more memory than this machine can give; "
+            "use a smaller --input-size"
+        ) from None
+
+
+# Every module's output is kept while a network is measured: a row's output about four times
+# over (its convolutions, their activations, the branches and their concatenation).
+_COPIES_PER_ROW = 4
+
+
+def _check_memory(plan: ShapePlan, size: int) -> None:
+    """Refuses an input size whose activations would not fit in the memory available now."""
+    needed = (
+        _COPIES_PER_ROW * 4 * sum(s.height * s.width * s.channels for s in plan.outputs.values())
+    )
+    available = _available_bytes()
+    if available is not None and needed > available:
+        raise InputSizeError(
+            f"input size {size} needs about {needed / 2**30:.1f} GiB to measure one image, and "
+            f"{available / 2**30:.1f} GiB is available; use a smaller --input-size"
+        )
+
+
+def _available_bytes() -> int | None:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
 
 
 def measure_model(model: GoogLeNet, input_size: int) -> Measurement:

@@ -68,23 +68,50 @@ def emit(data: str | bytes, output: Path | None) -> None:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Writes ``path`` through a temporary file in its folder, so no half-written file is left."""
-    folder = path.parent
+    """Writes ``path`` whole or not at all.
+
+    A regular file (new or not) is written through a temporary file in its folder and renamed
+    into place, keeping an existing file's permissions; a link is followed to the file it
+    names; anything else that exists (a device such as /dev/null, a pipe) is written to
+    directly, since it cannot be replaced.
+    """
+    path = Path(os.path.realpath(path))
     if path.is_dir():
         raise OutputError(f"cannot write {path}: it is a directory; give a file name")
+    if path.exists() and not path.is_file():
+        _write_in_place(path, data)
+        return
+    folder = path.parent
     if not folder.is_dir():
         raise OutputError(f"cannot write {path}: no directory {folder}; create it first")
+    mode = path.stat().st_mode & 0o7777 if path.exists() else _default_mode()
     try:
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.")
     except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror}; choose a writable path") from None
+        raise _cannot_write(path, exc) from None
     try:
         with os.fdopen(handle, "wb") as file:
             file.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
+        os.chmod(temporary, mode)
         os.replace(temporary, path)
     except OSError as exc:
         Path(temporary).unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {exc.strerror}; choose a writable path") from None
+        raise _cannot_write(path, exc) from None
+
+
+def _write_in_place(path: Path, data: bytes) -> None:
+    try:
+        with path.open("wb") as file:
+            file.write(data)
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+
+
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _cannot_write(path: Path, exc: OSError) -> OutputError:
+    return OutputError(f"cannot write {path}: {exc.strerror or exc}; choose a writable path")

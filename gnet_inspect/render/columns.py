@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-__all__ = ["Column", "cells", "fit"]
+__all__ = ["Column", "cells", "fit", "widths"]
 
 T = TypeVar("T")
 
@@ -27,16 +27,23 @@ def cells(columns: Sequence[Column[T]], records: Sequence[T]) -> list[list[str]]
     return [[column.cell(record) for column in columns] for record in records]
 
 
-def fit(columns: Sequence[Column[T]], lines: list[list[str]], width: int) -> list[int]:
-    """The indexes of the columns to keep so the table fits ``width``: droppable columns go,
-    highest ``drop`` first, until it fits (or nothing droppable is left)."""
-    widths = [
-        max([len(line[i]) for line in lines] + [min(len(column.header), 6)])
+def widths(columns: Sequence[Column[T]], lines: list[list[str]]) -> list[int]:
+    """Each column's width: its widest cell, or its header's longest word if that is wider
+    (headers wrap between words)."""
+    return [
+        max([len(line[i]) for line in lines] + [len(word) for word in column.header.split()])
         for i, column in enumerate(columns)
     ]
+
+
+def fit(columns: Sequence[Column[T]], lines: list[list[str]], width: int) -> list[int]:
+    """The indexes of the columns to keep so the table fits ``width``: droppable columns go,
+    highest ``drop`` first, until it fits (or nothing droppable is left). Each column takes
+    its ``widths`` plus rich's padding and rule (3 characters)."""
+    wide = widths(columns, lines)
     keep = list(range(len(columns)))
     for level in sorted({c.drop for c in columns if c.drop}, reverse=True):
-        if sum(widths[i] + 3 for i in keep) + 1 <= width:
+        if sum(wide[i] + 3 for i in keep) + 1 <= width:
             break
         keep = [i for i in keep if columns[i].drop != level]
     return keep

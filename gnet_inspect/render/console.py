@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gnet_inspect.analysis.table import TableReport, TableRow
-from gnet_inspect.render.columns import Column, cells, fit
+from gnet_inspect.render.columns import Column, cells, fit, widths
 from gnet_inspect.render.table_layout import AUX_COLUMNS, TABLE_COLUMNS, footnotes, summary_lines
 from gnet_inspect.render.view import View
 
@@ -37,11 +37,11 @@ def grid(
         for record, line in zip(records, lines):
             line[-1] = f"{line[-1]} {suffix(record)}".strip()
     keep = fit(columns, lines, width)
+    wide = widths(columns, lines)
     table = Table(title=title, title_justify="left", header_style="bold", pad_edge=False)
     for i in keep:
-        widest = max((len(line[i]) for line in lines), default=0)
         justify = "right" if columns[i].numeric else "left"
-        table.add_column(columns[i].header, justify=justify, min_width=widest)
+        table.add_column(columns[i].header, justify=justify, width=wide[i])
     for line in lines:
         styled = [Text(line[i], style=_MARK_STYLES.get(line[i][:1], "")) for i in keep]
         table.add_row(*styled)
