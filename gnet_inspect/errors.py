@@ -36,7 +36,18 @@ class SpecError(GnetInspectError):
 
 
 class InputSizeError(GnetInspectError):
-    """An input size the network cannot take (a window larger than its input, a head mismatch)."""
+    """An input size the network cannot take (a window larger than its input, a head mismatch).
+
+    Args:
+        message: the whole one-line message.
+        row: the qualified id of the row that cannot take its input, when one does.
+        reason: what is wrong with that row, without advice on the input size.
+    """
+
+    def __init__(self, message: str, row: str | None = None, reason: str | None = None) -> None:
+        self.row = row
+        self.reason = reason or message
+        super().__init__(message)
 
 
 class OptionError(GnetInspectError):

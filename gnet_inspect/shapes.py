@@ -113,18 +113,18 @@ def _row_output(
         if native_in is not None:
             want = native_in.height * native_in.width * native_in.channels
             if width != want:
+                reason = f"row '{qid}' has {want} input features but receives {width}"
                 raise InputSizeError(
-                    f"row '{qid}' has {want} input features but receives {width} at input "
-                    f"{start}: this table's head takes only {native_in.height}×"
-                    f"{native_in.width} maps; use a head that pools adaptively "
-                    "(--variant torchvision) or the table's own input size"
+                    f"{reason} at input {start}: this table's head takes only "
+                    f"{native_in.height}×{native_in.width} maps; use a head that pools "
+                    "adaptively (--variant torchvision) or the table's own input size",
+                    qid,
+                    reason,
                 )
         h, w, c = 1, 1, row.features
     else:
         assert isinstance(row, (LrnRow, DropoutRow, SoftmaxRow))
     if h < 1 or w < 1:
-        raise InputSizeError(
-            f"row '{qid}' receives a {size.height}×{size.width} map at input {start}, too small "
-            "for its window; use a larger --input-size"
-        )
+        reason = f"row '{qid}' receives a {size.height}×{size.width} map, too small for its window"
+        raise InputSizeError(f"{reason} at input {start}; use a larger --input-size", qid, reason)
     return Size(h, w, c)

@@ -177,6 +177,13 @@ class NetworkSpec:
     claims: Claims = Claims()
     origin: str = "<memory>"
     whatifs: tuple[str, ...] = ()
+    reshaped: bool = False
+
+    @property
+    def departs_from_print(self) -> bool:
+        """Whether the built network differs from the one Table 1's printed params and ops
+        describe: a variant that changes how rows are built, or a what-if."""
+        return self.reshaped or bool(self.whatifs)
 
     @property
     def label(self) -> str:

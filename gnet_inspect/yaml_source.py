@@ -7,8 +7,8 @@ failed (``rows[5].ch3x3``) without threading paths by hand.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 import yaml
@@ -56,11 +56,13 @@ def load_document(text: str, source: str) -> Node:
 
 @dataclass(frozen=True)
 class Node:
-    """A YAML value, the path it was found at, and the file it came from."""
+    """A YAML value, the path it was found at, and the file it came from. ``origins`` gives
+    the path of a mapping's key that was written elsewhere (a variant's change to a row)."""
 
     value: Any
     path: str
     source: str
+    origins: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def fail(self, message: str) -> NoReturn:
         raise SpecError(self.source, self.path or "document", message)
@@ -68,6 +70,8 @@ class Node:
     def _child(self, key: str | int, value: Any) -> Node:
         if isinstance(key, int):
             return Node(value, f"{self.path}[{key}]", self.source)
+        if key in self.origins:
+            return Node(value, self.origins[key], self.source)
         return Node(value, f"{self.path}.{key}" if self.path else key, self.source)
 
     # -- containers -------------------------------------------------------------------------

@@ -155,3 +155,29 @@ def test_variant_on_a_table_without_variants(cli, tmp_path):
     assert load_spec(path).variant == "table"
     run = cli("table", "--spec", str(path), "--variant", "paper")
     assert_one_line_error(run, "this table defines no variants")
+
+
+def test_an_error_in_a_variants_change_points_at_the_variant(tmp_path, cli):
+    path = _table(
+        tmp_path, lambda d: d["variants"]["torchvision"]["rows"]["pool4"].update(patch="2×3/2")
+    )
+    run = cli("table", "--spec", str(path), "--variant", "torchvision")
+    assert_one_line_error(run, "variants.torchvision.rows.pool4.patch", "square patch")
+
+
+def test_a_duplicate_id_names_both_places(tmp_path, cli):
+    path = _table(
+        tmp_path,
+        lambda d: d["variants"]["caffe"]["insert_after"]["pool1"].update(id="pool2"),
+    )
+    run = cli("table", "--spec", str(path), "--variant", "caffe")
+    assert_one_line_error(
+        run, "rows[3].id", "duplicate id 'pool2'", "also at variants.caffe.insert_after.pool1.id"
+    )
+
+
+def test_a_head_on_a_row_too_small_for_it_is_a_table_error(tmp_path, cli):
+    path = _table(tmp_path, lambda d: d["aux_heads"][0].update(tap="softmax"))
+    run = cli("table", "--spec", str(path))
+    assert_one_line_error(run, "aux_heads[0].rows[0]", "row 'aux_4a.pool'", "own input size")
+    assert "--input-size" not in run.err
