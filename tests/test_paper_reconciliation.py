@@ -85,3 +85,21 @@ def test_text_claims_on_depth_hold_on_the_built_network(reports):
         claims = report.spec.claims
         assert report.depth.depth == claims.depth == 22
         assert report.depth.depth_with_pooling == claims.depth_with_pooling == 27
+
+
+def test_a_variant_that_reshapes_rows_says_it_is_not_the_printed_network(reports):
+    from gnet_inspect.render.table_layout import caveats
+
+    assert caveats(reports["paper"]) == []
+    assert caveats(reports["caffe"]) == []  # LRN adds rows with no params or ops
+    assert "'torchvision' is not the network Table 1 prints" in caveats(reports["torchvision"])[0]
+
+
+def test_printed_ops_are_not_compared_at_another_input_size(specs):
+    from gnet_inspect.analysis.table import reproduce_table
+    from gnet_inspect.render.table_layout import caveats
+
+    report = reproduce_table(specs["torchvision"], 320)
+    assert all(row.ops_vs_paper is None for row in report.rows)
+    assert report.rows[0].params_vs_paper is not None
+    assert any("not compared" in line for line in caveats(report))

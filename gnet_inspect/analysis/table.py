@@ -114,8 +114,9 @@ def report_from(measured: Measurement) -> TableReport:
     """The TableReport of an existing Measurement."""
     spec = measured.spec
     by_id = {qid: row for qid, row, _ in qualified_rows(spec)}
-    rows = tuple(_row(spec, by_id[m.id], m) for m in measured.rows)
-    aux = tuple(_row(spec, by_id[m.id], m) for m in measured.aux_rows)
+    native = measured.input_size == spec.input.height
+    rows = tuple(_row(spec, by_id[m.id], m, native) for m in measured.rows)
+    aux = tuple(_row(spec, by_id[m.id], m, native) for m in measured.aux_rows)
     heads = {h.id: _sum([r for r in aux if r.head == h.id]) for h in spec.aux_heads}
     return TableReport(
         spec=spec,
@@ -142,12 +143,14 @@ def compare(measured: int, printed: PrintedCount, base: int) -> Comparison:
     return Comparison(printed.text, in_units, diff, printed.suffix, status)
 
 
-def _row(spec: NetworkSpec, row: Row, m: RowMeasure) -> TableRow:
+def _row(spec: NetworkSpec, row: Row, m: RowMeasure, native: bool) -> TableRow:
+    """One row; the printed ops are compared only at the table's own input size (the params
+    do not depend on it)."""
     printed = row.printed
     params_cmp = ops_cmp = None
     if printed.params is not None:
         params_cmp = compare(m.params.weights, printed.params, spec.printed_params.base)
-    if printed.ops is not None:
+    if printed.ops is not None and native:
         ops_cmp = compare(m.macs, printed.ops, spec.printed_ops.base)
     return TableRow(
         id=m.id,

@@ -11,7 +11,13 @@ from rich.text import Text
 
 from gnet_inspect.analysis.table import TableReport, TableRow
 from gnet_inspect.render.columns import Column, cells, fit, widths
-from gnet_inspect.render.table_layout import AUX_COLUMNS, TABLE_COLUMNS, footnotes, summary_lines
+from gnet_inspect.render.table_layout import (
+    AUX_COLUMNS,
+    TABLE_COLUMNS,
+    caveats,
+    footnotes,
+    summary_lines,
+)
 from gnet_inspect.render.view import View
 
 __all__ = ["grid", "left_out", "table_renderable", "table_view"]
@@ -79,11 +85,14 @@ def table_renderable(report: TableReport, width: int) -> RenderableType:
 
     table, dropped = grid(title, TABLE_COLUMNS, report.rows, width, marker)
     parts += [table, *left_out(dropped)]
+    parts += [Text(line, style="yellow") for line in caveats(report)]
     parts += [Text(line) for line in summary_lines(report)]
     if report.aux_rows:
         title = "Auxiliary classifiers (training only)"
         parts.append(grid(title, AUX_COLUMNS, report.aux_rows, width)[0])
     rows = {row.id: row for row in (*report.rows, *report.aux_rows)}
+    if notes:
+        parts.append(Text("Notes on the table as printed:", style="bold"))
     parts += [Text(f"[{n}] {row_id}: {rows[row_id].note}") for row_id, n in notes.items()]
     return Group(*parts)
 

@@ -11,7 +11,13 @@ from typing import Any, TypeVar
 
 from gnet_inspect.analysis.table import TableReport
 from gnet_inspect.render.columns import Column, cells
-from gnet_inspect.render.table_layout import AUX_COLUMNS, TABLE_COLUMNS, footnotes, summary_lines
+from gnet_inspect.render.table_layout import (
+    AUX_COLUMNS,
+    TABLE_COLUMNS,
+    caveats,
+    footnotes,
+    summary_lines,
+)
 
 __all__ = ["markdown_table", "table_document", "to_csv", "to_json", "to_markdown"]
 
@@ -97,10 +103,12 @@ def to_markdown(report: TableReport) -> str:
         markdown_table(
             TABLE_COLUMNS, report.rows, lambda r: f"[{notes[r.id]}]" if r.id in notes else ""
         ),
-        "\n".join(f"- {line}" for line in summary_lines(report)) + "\n",
+        "\n".join(f"- {line}" for line in (*caveats(report), *summary_lines(report))) + "\n",
     ]
     if report.aux_rows:
         parts += ["#### Auxiliary classifiers (training only)\n"]
         parts += [markdown_table(AUX_COLUMNS, report.aux_rows)]
+    if notes:
+        parts += ["Notes on the table as printed:\n"]
     parts += ["\n".join(f"{n}. `{row_id}`: {rows[row_id].note}" for row_id, n in notes.items())]
     return "\n".join(parts).rstrip("\n") + "\n"

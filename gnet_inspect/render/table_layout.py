@@ -6,7 +6,7 @@ from gnet_inspect.analysis.table import Comparison, TableReport, TableRow
 from gnet_inspect.render.columns import Column
 from gnet_inspect.render.format import STATUS_MARKS, grouped, si, signed, significant
 
-__all__ = ["AUX_COLUMNS", "TABLE_COLUMNS", "flag", "footnotes", "summary_lines"]
+__all__ = ["AUX_COLUMNS", "TABLE_COLUMNS", "caveats", "flag", "footnotes", "summary_lines"]
 
 
 def _opt(value: int | None) -> str:
@@ -24,7 +24,7 @@ def _diff(cmp: Comparison | None) -> str:
 def _depth(row: TableRow) -> str:
     if row.depth_printed is None or row.depth_printed == row.depth:
         return str(row.depth)
-    return f"{row.depth} (paper {row.depth_printed})"
+    return f"{row.depth} ✗ paper {row.depth_printed}"
 
 
 def _output(row: TableRow) -> str:
@@ -34,12 +34,12 @@ def _output(row: TableRow) -> str:
 
 
 def flag(row: TableRow) -> str:
-    """The worst status of a row's comparisons as a mark (✓, ≈, ✗), or empty."""
-    statuses = [c.status for c in (row.params_vs_paper, row.ops_vs_paper) if c is not None]
-    for status in ("differs", "close", "match"):
-        if status in statuses:
-            return STATUS_MARKS[status]
-    return ""
+    """The marks of a row's two comparisons, params then ops (✓, ≈, ✗; · where one is not
+    compared), or empty where neither is."""
+    comparisons = (row.params_vs_paper, row.ops_vs_paper)
+    if all(c is None for c in comparisons):
+        return ""
+    return "".join(STATUS_MARKS[c.status] if c is not None else "·" for c in comparisons)
 
 
 TABLE_COLUMNS: tuple[Column[TableRow], ...] = (
@@ -88,6 +88,24 @@ def _check(measured: int, claimed: int | None) -> str:
     return f" (the text: {claimed} {'✓' if measured == claimed else '✗'})"
 
 
+def caveats(report: TableReport) -> list[str]:
+    """What to bear in mind before reading the marks: a network that is not Table 1's, an
+    input size that is not the table's own."""
+    spec, lines = report.spec, []
+    if spec.departs_from_print:
+        lines.append(
+            f"'{spec.label}' is not the network Table 1 prints: where its rows differ from the "
+            "print beyond the notes, the variant or what-if is why (see its description)."
+        )
+    if report.input_size != spec.input.height:
+        native = spec.input.height
+        lines.append(
+            f"Input {report.input_size}×{report.input_size}: the printed ops are for "
+            f"{native}×{native} and are not compared; params do not depend on the input size."
+        )
+    return lines
+
+
 def summary_lines(report: TableReport) -> list[str]:
     """The lines under the table: totals, depth, aux heads, conventions, what is not counted."""
     spec, totals, depth = report.spec, report.totals, report.depth
@@ -121,8 +139,8 @@ def summary_lines(report: TableReport) -> list[str]:
         f"Conventions: params paper = {spec.printed_params.counts}, "
         f"1K = {spec.printed_params.base}; ops paper = {spec.printed_ops.counts} of convolutions "
         f"and linear layers, 1M = {spec.printed_ops.base}²; MACs count the same (fvcore); "
-        "✓ within rounding of the printed digits, ≈ within one unit of the last printed digit, "
-        f"✗ beyond. Not counted: {not_counted}."
+        "marks for params then ops: ✓ within rounding of the printed digits, ≈ within one "
+        f"unit of the last printed digit, ✗ beyond. Not counted: {not_counted}."
     )
     if report.unrecognised_ops:
         ops = ", ".join(f"{op} ×{n}" for op, n in report.unrecognised_ops.items())
