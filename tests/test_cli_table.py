@@ -198,3 +198,10 @@ def test_output_to_a_device_writes_into_it_and_never_replaces_it(cli):
 def test_an_input_size_too_large_for_memory_is_refused_before_building(cli):
     run = cli("table", "--variant", "torchvision", "--input-size", "100000")
     assert_one_line_error(run, "input size 100000 needs about", "use a smaller --input-size")
+
+
+def test_no_command_prints_the_help_and_no_error(cli):
+    run = cli()
+    assert run.code == 0
+    assert "Usage" in run.out
+    assert run.err == ""

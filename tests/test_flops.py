@@ -212,3 +212,23 @@ def test_whatif_on_a_table_without_inception_rows_fails_in_one_line(cli, tmp_pat
     table.write_text("rows:\n  - {id: fc, type: linear, output: 1×1×10}\n")
     run = cli("flops", "--spec", str(table), "--reduce", "off")
     assert_one_line_error(run, "--reduce off needs Inception rows", "plain.yaml")
+
+
+def test_a_what_if_that_only_saves_names_its_largest_saving(cli):
+    run = cli("flops", "--whatif", "separable-conv1", "--compare", "--depth", "stages")
+    assert "Largest blow-up" not in run.out
+    assert "Largest saving: 112×112, 0.29× the MACs" in run.out
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["--whatif", "no-aux", "--whatif", "no-aux"], ["'no-aux' is given 2 times"]),
+        (
+            ["--variant", "torchvision", "--whatif", "3x3-in-5x5", "--compare"],
+            ["builds the same network as 'torchvision'", "nothing to compare"],
+        ),
+    ],
+)
+def test_what_ifs_that_cannot_mean_anything_fail_in_one_line(cli, args, fragments):
+    assert_one_line_error(cli("flops", *args), *fragments)

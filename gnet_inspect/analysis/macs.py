@@ -7,7 +7,8 @@ The policy, in one place:
   counted). FLOPs are 2 × MACs.
 * ``other_ops``: counted apart, never mixed into MACs: pooling (one op per window element per
   output), BatchNorm (one multiply-add per element, as it folds into a scale and shift), and
-  the element-wise arithmetic of local response normalisation (one op per output element).
+  the arithmetic of local response normalisation, one op per output element of each of its
+  operators (square, window sum of 5, scale, shift, power, divide: 10 per element).
 * not counted, by convention: activations, concatenation, dropout, reshapes and padding.
 * any other operator the trace meets is reported by name in ``MacReport.unrecognised``, never
   dropped silently.

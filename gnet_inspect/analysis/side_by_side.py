@@ -58,9 +58,15 @@ class SideBySide:
 
     @property
     def largest_blow_up(self) -> PairRow | None:
-        """The main-path entry whose MACs grew the most, relatively."""
-        rated = [row for row in self.rows if row.macs_ratio is not None]
-        return max(rated, key=lambda row: row.macs_ratio or 0.0, default=None)
+        """The main-path entry whose MACs grew the most, relatively; None if none grew."""
+        grown = [row for row in self.rows if (row.macs_ratio or 0.0) > 1.0]
+        return max(grown, key=lambda row: row.macs_ratio or 0.0, default=None)
+
+    @property
+    def largest_saving(self) -> PairRow | None:
+        """The main-path entry whose MACs shrank the most, relatively; None if none shrank."""
+        shrunk = [row for row in self.rows if row.macs_ratio is not None and row.macs_ratio < 1]
+        return min(shrunk, key=lambda row: row.macs_ratio or 0.0, default=None)
 
     def records(self) -> list[dict[str, Any]]:
         """Flat records: id, kind, then each measure for base and other, and the ratios."""

@@ -69,8 +69,10 @@ def flops(
     format: FormatOption = Format.table,
     output: Output = None,
 ) -> None:
-    """Params, MACs and FLOPs per stage, module, branch or layer; --reduce off and --whatif
-    measure what the 1×1 reductions and other design choices buy."""
+    """Params, MACs and FLOPs per stage, module, branch or layer, and ablations.
+
+    --reduce off and --whatif measure what the 1×1 reductions and other design choices buy.
+    """
     from gnet_inspect.ablation import apply_whatifs
     from gnet_inspect.analysis.breakdown import flops_breakdown
     from gnet_inspect.analysis.side_by_side import compare_networks

@@ -39,9 +39,12 @@ def main(argv: list[str] | None = None) -> int:
         _fail(str(exc))
         return EXIT_ERROR
     except _ClickException as exc:
+        message = " ".join(exc.format_message().split()).rstrip(".")
+        if not message:  # no command given: the help was printed, which is all it asked for
+            return 0
         context = getattr(exc, "ctx", None)
         command = context.command_path if context is not None else "gnet-inspect"
-        _fail(f"{' '.join(exc.format_message().split())}; see '{command} --help'")
+        _fail(f"{message}; see '{command} --help'")
         return int(getattr(exc, "exit_code", EXIT_ERROR))
     except (typer.Abort, KeyboardInterrupt):
         _fail("interrupted")

@@ -90,7 +90,7 @@ def breakdown_lines(b: Breakdown) -> list[str]:
         params = sum(r.params for r in b.aux_rows)
         lines.append(
             f"Training only, the auxiliary heads: {grouped(params)} params, {si(aux)} MACs more "
-            "(not in the totals or the shares)"
+            "(not in the totals above; their shares are of the inference totals)"
         )
     return lines
 
@@ -101,13 +101,16 @@ def side_by_side_lines(s: SideBySide) -> list[str]:
         f"Other — {_totals(s.other)}",
         f"Total MACs, other / base: {s.macs_ratio:.2f}×; params: {s.params_ratio:.2f}×",
     ]
-    worst = s.largest_blow_up
-    if worst is not None and worst.base is not None and worst.other is not None:
-        lines.append(
-            f"Largest blow-up: {worst.id}, {worst.macs_ratio:.2f}× the MACs "
-            f"({si(worst.base.macs)} → {si(worst.other.macs)}), output "
-            f"{worst.base.output} → {worst.other.output}"
-        )
+    for label, row in (
+        ("Largest blow-up", s.largest_blow_up),
+        ("Largest saving", s.largest_saving),
+    ):
+        if row is not None and row.base is not None and row.other is not None:
+            lines.append(
+                f"{label}: {row.id}, {row.macs_ratio:.2f}× the MACs "
+                f"({si(row.base.macs)} → {si(row.other.macs)}), output "
+                f"{row.base.output} → {row.other.output}"
+            )
     return lines
 
 
@@ -192,6 +195,7 @@ def side_by_side_document(s: SideBySide) -> dict[str, Any]:
         "macs_ratio": s.macs_ratio,
         "params_ratio": s.params_ratio,
         "largest_blow_up": worst.id if worst else None,
+        "largest_saving": s.largest_saving.id if s.largest_saving else None,
         "rows": [r for r in records if r["head"] is None],
         "aux_rows": [r for r in records if r["head"] is not None],
     }
