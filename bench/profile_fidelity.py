@@ -163,9 +163,9 @@ def _fidelity(profiles: dict[str, LatencyProfile], floor: float, results: dict[s
 
 
 def _repeatability(runs: list[LatencyProfile], results: dict[str, Any]) -> str:
-    medians = {b.block: [r.blocks[i].latency.median_ms for r in runs] for i, b in
+    medians = {b.id: [r.blocks[i].latency.median_ms for r in runs] for i, b in
                enumerate(runs[0].blocks)}  # fmt: skip
-    share = {b.block: b.latency.median_ms / runs[0].blocks_sum_ms for b in runs[0].blocks}
+    share = {b.id: b.latency.median_ms / runs[0].blocks_sum_ms for b in runs[0].blocks}
     spread = {name: (max(m) - min(m)) / statistics.mean(m) for name, m in medians.items()}
     big = {name: s for name, s in spread.items() if share[name] >= 0.02}
     whole = [r.end_to_end.median_ms for r in runs]

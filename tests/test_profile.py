@@ -15,6 +15,7 @@ from model_state import assert_same, snapshot
 from torch import nn
 
 from gnet_inspect.ablation import without_reductions
+from gnet_inspect.analysis.breakdown import flops_breakdown
 from gnet_inspect.analysis.table import reproduce_table
 from gnet_inspect.errors import DeviceError, OptionError
 from gnet_inspect.model import GoogLeNet, build_model
@@ -91,6 +92,23 @@ def test_branch_macs_add_up_to_their_module_and_match_the_closed_form(specs, tv_
     assert branches.loc["inception_3a.concat", "macs"] == 0
 
 
+@pytest.mark.parametrize(
+    ("depth", "profile"), [("modules", "tv_rows"), ("branches", "tv_branches")]
+)
+def test_profile_joins_flops_on_id_with_the_same_macs_and_share_macs(
+    specs, request, depth, profile
+):
+    frame = request.getfixturevalue(profile).to_frame()
+    flops = flops_breakdown(specs["torchvision"], depth, 64).to_frame()
+    assert frame.index.name == flops.index.name == "id"
+    joined = frame.merge(flops, left_index=True, right_index=True, suffixes=("", "_flops"))
+    concats = {block for block in frame.index if block.endswith(".concat")}
+    assert set(frame.index) - set(joined.index) == concats
+    assert joined["macs"].tolist() == joined["macs_flops"].tolist()
+    assert joined["share_macs"].tolist() == pytest.approx(joined["share_macs_flops"].tolist())
+    assert {"share_latency", "share_macs"} <= set(frame.columns)
+
+
 def test_every_block_has_repeats_samples_and_ordered_percentiles(tv_branches):
     frame = tv_branches.to_frame()
     assert (frame["samples"] == SMALL["repeats"]).all()
@@ -102,13 +120,13 @@ def test_every_block_has_repeats_samples_and_ordered_percentiles(tv_branches):
 
 def test_shares_and_throughput_follow_from_latency_macs_and_batch(tv_branches):
     frame = tv_branches.to_frame()
-    assert frame["latency_share"].sum() == pytest.approx(1)
-    assert frame["macs_share"].sum() == pytest.approx(1)
+    assert frame["share_latency"].sum() == pytest.approx(1)
+    assert frame["share_macs"].sum() == pytest.approx(1)
     expected = 2 * frame["macs"] * 2 / (frame["latency_ms"] / 1e3)  # batch 2
     assert frame["flops_per_s"].tolist() == pytest.approx(expected.tolist())
     assert (frame["flops"] == 2 * frame["macs"]).all()
     share = frame["latency_ms"] / tv_branches.blocks_sum_ms
-    assert frame["latency_share"].tolist() == pytest.approx(share.tolist())
+    assert frame["share_latency"].tolist() == pytest.approx(share.tolist())
 
 
 def test_gap_is_end_to_end_median_minus_sum_of_block_medians(tv_rows):
@@ -153,7 +171,7 @@ def test_time_spent_in_a_block_is_charged_to_that_block():
     model.add_module("fast", nn.Identity())
     model.add_module("slow", _Sleep(0.02))
     model.add_module("after", nn.Identity())
-    blocks = plan_blocks(model, ("fast", "slow", "after"), "row")
+    blocks = plan_blocks(model, ("fast", "slow", "after"), "modules")
     samples = time_passes(model, torch.zeros(1), blocks, torch.device("cpu"), 0, 3)
     assert min(samples.blocks["slow"]) >= 20
     assert max(samples.blocks["fast"]) < 20 and max(samples.blocks["after"]) < 20
@@ -209,7 +227,9 @@ def test_options_out_of_range_are_refused(specs, options, message):
         profile_model(model, 64, **options)
 
 
-@pytest.mark.parametrize("device", ["tpu", "cuda:x", "mps"])
-def test_unknown_or_unsupported_devices_are_refused(specs, device):
-    with pytest.raises(DeviceError, match="use cpu"):
+@pytest.mark.parametrize("device", ["tpu", "cuda:x", "CPU", "mps", "meta"])
+def test_unknown_and_unsupported_devices_get_one_message_naming_the_device(specs, device):
+    message = f"--device {device}: unknown or unsupported device; use cpu, cuda or cuda:N"
+    with pytest.raises(DeviceError) as refused:
         profile_latency(specs["torchvision"], 64, device=device, **SMALL)
+    assert str(refused.value) == message

@@ -24,7 +24,7 @@ from gnet_inspect.profiling import (
     ProfileSettings,
     profile_latency,
 )
-from gnet_inspect.render.profile_view import profile_markdown, profile_renderable
+from gnet_inspect.render.profile_view import profile_markdown, profile_renderable, profile_view
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
@@ -67,10 +67,38 @@ def test_markdown_profile_matches_golden():
     _golden("profile-fixed.md", profile_markdown(_fixed_profile()))
 
 
+@pytest.mark.parametrize(
+    ("width", "left_out", "conv1"),
+    [
+        (100, "type, n", "conv1 118M 6.25 6–7.5 63.7 57.6 1.10× 151.1G"),
+        (80, "type, n, time÷MACs, FLOP/s", "conv1 118M 6.25 6–7.5 63.7 57.6"),
+        (60, "type, p10–p90 ms, n, time÷MACs, FLOP/s", "conv1 118M 6.25 63.7 57.6"),
+    ],
+)
+def test_a_narrow_terminal_keeps_the_key_columns_and_says_what_it_left_out(width, left_out, conv1):
+    text = render_text(profile_renderable(_fixed_profile(), width), width)
+    assert f"(A narrow terminal: left out {left_out}; widen it" in " ".join(text.split())
+    row = next(line for line in text.splitlines() if line.startswith("│conv1"))
+    assert " ".join(cell.strip() for cell in row.split("│")[1:-1]) == conv1
+    table = [line for line in text.splitlines() if line[:1] in "┏┃┡│└"]
+    assert max(len(line) for line in table) <= width
+
+
+def test_view_hands_the_records_and_the_summary_to_csv_and_json():
+    profile = _fixed_profile()
+    view = profile_view(profile)
+    assert view.records() == profile.records()
+    document = view.document()
+    assert document["blocks"] == profile.records()
+    assert document["gap_ms"] == profile.gap_ms
+    assert document["settings"]["depth"] == "branches"
+    assert view.markdown() == profile_markdown(profile)
+
+
 def test_csv_is_the_api_frame_block_for_block(cli, specs):
     run = cli("profile", *SMALL, "--format", "csv")
     assert run.code == 0 and run.err == ""  # no progress bar off a terminal
-    printed = pd.read_csv(io.StringIO(run.out), index_col="block")
+    printed = pd.read_csv(io.StringIO(run.out), index_col="id")
     api = profile_latency(specs["torchvision"], 64, warmup=1, repeats=3).to_frame()
     assert list(printed.columns) == list(api.columns)
     assert list(printed.index) == list(api.index)
@@ -87,7 +115,7 @@ def test_json_carries_settings_end_to_end_gap_and_blocks(cli):
     assert document["blocks_sum_ms"] == pytest.approx(blocks_sum)
     assert document["gap_ms"] == pytest.approx(document["end_to_end"]["median_ms"] - blocks_sum)
     assert document["end_to_end"]["samples"] == 3
-    assert "inception_5b.concat" in {b["block"] for b in document["blocks"]}
+    assert "inception_5b.concat" in {b["id"] for b in document["blocks"]}
 
 
 def test_table_and_output_file_with_reduce_off(cli, tmp_path):
@@ -97,13 +125,13 @@ def test_table_and_output_file_with_reduce_off(cli, tmp_path):
     text = target.read_text(encoding="utf-8")
     assert "variant torchvision + reduce off" in text
     assert "End to end, timed apart with no hooks" in text
-    assert "inception_5b" in text and "median ms" in text
+    assert "│inception_5b " in text and "median" in text
 
 
 def test_markdown_format(cli):
     run = cli("profile", *SMALL, "--format", "markdown")
     assert run.out.startswith("### GoogLeNet latency by module (variant torchvision)")
-    assert "| block | type | MACs | median ms |" in run.out
+    assert "| id | type | MACs | median ms |" in run.out
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks a machine without CUDA")
@@ -129,7 +157,8 @@ def test_out_of_memory_batch_fails_in_one_line(cli):
         (("--repeats", "0"), "--repeats"),
         (("--dtype", "float64"), "--dtype"),
         (("--depth", "layer"), "--depth"),
-        (("--device", "tpu"), "unknown device 'tpu'"),
+        (("--device", "tpu"), "--device tpu: unknown or unsupported device; use cpu, cuda or"),
+        (("--device", "mps"), "--device mps: unknown or unsupported device; use cpu, cuda or"),
         (("--variant", "paper", "--input-size", "64"), "use a larger --input-size"),
     ],
 )

@@ -65,7 +65,7 @@ def test_events_charge_gpu_work_to_the_block_that_queued_it():
     model.add_module("heavy", _Matmuls(20))
     model.add_module("after", nn.Identity())
     x = torch.randn(2048, 2048, device="cuda") / 64
-    blocks = plan_blocks(model, ("light", "heavy", "after"), "row")
+    blocks = plan_blocks(model, ("light", "heavy", "after"), "modules")
     with torch.inference_mode():
         samples = time_passes(model, x, blocks, torch.device("cuda", 0), 2, 5)
     heavy = min(samples.blocks["heavy"])
@@ -97,7 +97,7 @@ def test_cli_profiles_on_cuda(cli):
         "--repeats", "5", "--format", "csv",
     )  # fmt: skip
     assert run.code == 0 and run.err == ""
-    assert run.out.startswith("block,row,kind,type,macs,flops,latency_ms")
+    assert run.out.startswith("id,row,kind,type,macs,flops,latency_ms")
 
 
 def test_cli_out_of_memory_fails_in_one_line(cli):

@@ -21,7 +21,7 @@ from gnet_inspect.cli.app import (
     app,
     load,
 )
-from gnet_inspect.cli.emit import emit, emit_renderable
+from gnet_inspect.cli.emit import emit_view
 
 __all__ = ["profile"]
 
@@ -70,10 +70,13 @@ def profile(
     format: FormatOption = Format.table,
     output: Output = None,
 ) -> None:
-    """Time every block of the forward pass (median, p10–p90, samples) beside its MACs, and
-    the whole pass apart."""
+    """Time every block of the forward pass beside its MACs, and the whole pass apart.
+
+    Each block gets its median, p10–p90 and sample count, its share of the time against its
+    share of the MACs, and its achieved FLOP/s.
+    """
     from gnet_inspect.profiling import profile_latency
-    from gnet_inspect.render import profile_view as view
+    from gnet_inspect.render.profile_view import profile_view
 
     network = load(spec, variant, reduce)
     with _progress_bar() as on_progress:
@@ -82,11 +85,7 @@ def profile(
             channels_last=channels_last, depth=depth.value, warmup=warmup, repeats=repeats,
             on_progress=on_progress,
         )  # fmt: skip
-    if format is Format.table:
-        emit_renderable(lambda width: view.profile_renderable(result, width), output)
-    else:
-        write = {Format.csv: view.profile_csv, Format.json: view.profile_json}
-        emit(write.get(format, view.profile_markdown)(result), output)
+    emit_view(profile_view(result), format.value, output)
 
 
 @contextmanager

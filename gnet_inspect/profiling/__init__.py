@@ -1,12 +1,11 @@
 """Latency per block on a CPU or a CUDA GPU: the timing engine, placement, and the profile."""
 
-from gnet_inspect.profiling.latency import (
+from gnet_inspect.profiling.latency import profile_latency, profile_model
+from gnet_inspect.profiling.result import (
     BlockLatency,
     LatencyProfile,
     LatencyStats,
     ProfileSettings,
-    profile_latency,
-    profile_model,
 )
 
 __all__ = [

@@ -52,13 +52,15 @@ def resolve_device(text: str) -> torch.device:
         DeviceError: an unknown or unsupported device, or CUDA asked for where there is none.
     """
     try:
-        device = torch.device(text)
+        device: torch.device | None = torch.device(text)
     except (RuntimeError, ValueError):
-        raise DeviceError(f"unknown device '{text}'; use cpu, cuda or cuda:N") from None
+        device = None
+    if device is None or device.type not in ("cpu", "cuda"):  # torch's others (mps, meta) too
+        raise DeviceError(
+            f"--device {text}: unknown or unsupported device; use cpu, cuda or cuda:N"
+        )
     if device.type == "cpu":
         return device
-    if device.type != "cuda":
-        raise DeviceError(f"device type '{device.type}' is not supported; use cpu or cuda")
     if not torch.cuda.is_available():
         why = (
             f"this torch ({torch.__version__}) is built without CUDA"

@@ -65,8 +65,9 @@ class Block:
 
 
 def plan_blocks(model: nn.Module, row_ids: tuple[str, ...], depth: Depth) -> tuple[Block, ...]:
-    """The blocks of ``model``'s main path in forward order: one per row, or at depth
-    ``branch`` each Inception module's branches and its concatenation instead of the module.
+    """The blocks of ``model``'s main path in forward order: at depth ``modules`` one per row;
+    at depth ``branches`` each Inception module's branches and its concatenation instead of
+    the module.
 
     A row is split into branches when it has the four Inception branches as children; the
     branches run in the order they are registered, as ``Inception.forward`` calls them.
@@ -157,7 +158,8 @@ def make_clock(device: torch.device, slots: int) -> Clock:
 
 @dataclass(frozen=True)
 class Samples:
-    """Every recorded pass: each block's latencies, and the end-to-end latencies, in ms."""
+    """Every recorded pass: each block's latencies, and the end-to-end latencies, in ms
+    (filled round by round as ``time_passes`` runs)."""
 
     blocks: dict[str, list[float]]
     end_to_end: list[float]
@@ -180,14 +182,12 @@ def time_passes(
     """
     marks = sorted({mark for block in blocks for mark in (block.start, block.end)})
     slot = {mark: i for i, mark in enumerate(marks)}
-    clock = make_clock(device, len(marks))
-    whole = make_clock(device, 2)
-    start_whole, end_whole = whole.stamp(0), whole.stamp(1)
-    samples: dict[str, list[float]] = {block.name: [] for block in blocks}
-    end_to_end: list[float] = []
+    clock, whole = make_clock(device, len(slot)), make_clock(device, 2)
+    start_whole, end_whole = whole.stamp(0), whole.stamp(1)  # made once, outside the timing
+    samples = Samples({block.name: [] for block in blocks}, [], clock.timer)
 
     def stamped() -> None:
-        with _stamps_on(model, marks, slot, clock):
+        with _stamps_on(model, slot, clock):
             model(x)
         clock.finish()
 
@@ -202,21 +202,32 @@ def time_passes(
             for run in (stamped, plain) if i % 2 == 0 else (plain, stamped):
                 run()
             if phase == "timing":
-                for block in blocks:
-                    samples[block.name].append(clock.elapsed_ms(slot[block.start], slot[block.end]))
-                end_to_end.append(whole.elapsed_ms(0, 1))
+                _record(samples, blocks, slot, clock, whole)
             if on_progress is not None:
                 on_progress(phase, i + 1, rounds)
-    return Samples(samples, end_to_end, clock.timer)
+    return samples
+
+
+def _record(
+    samples: Samples,
+    blocks: tuple[Block, ...],
+    slot: dict[tuple[str, str], int],
+    clock: Clock,
+    whole: Clock,
+) -> None:
+    """Adds one finished round to ``samples``: each block's time between its two slots on
+    ``clock``, and the plain pass's time on ``whole``."""
+    for block in blocks:
+        samples.blocks[block.name].append(clock.elapsed_ms(slot[block.start], slot[block.end]))
+    samples.end_to_end.append(whole.elapsed_ms(0, 1))
 
 
 @contextmanager
-def _stamps_on(
-    model: nn.Module, marks: list[tuple[str, str]], slot: dict[tuple[str, str], int], clock: Clock
-) -> Iterator[None]:
+def _stamps_on(model: nn.Module, slot: dict[tuple[str, str], int], clock: Clock) -> Iterator[None]:
+    """A hook on each mark's module that stamps the mark's slot, removed when the block ends."""
     handles = []
     try:
-        for mark in marks:
+        for mark in slot:
             module = model.get_submodule(mark[0])
             hook = clock.stamp(slot[mark])
             if mark[1] == "start":

@@ -1,43 +1,34 @@
-"""The latency profile for people and machines: a rich table, Markdown, CSV and JSON.
+"""What ``gnet-inspect profile`` shows: the latency profile as a View in every output format.
 
-The columns and the lines under the table are defined once here for the terminal and for
-Markdown; the numbers come from ``LatencyProfile.records()`` unchanged.
+The columns are defined once (``render/columns.py``) for the terminal and for Markdown, and
+read the records of ``LatencyProfile.records()`` unchanged; CSV and JSON are those records.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
-from gnet_inspect.profiling.latency import LatencyProfile
-from gnet_inspect.render.export import to_csv, to_json
-from gnet_inspect.render.format import si, significant
+from gnet_inspect.profiling.result import LatencyProfile
+from gnet_inspect.render.columns import Column
+from gnet_inspect.render.console import grid, left_out
+from gnet_inspect.render.export import markdown_table
+from gnet_inspect.render.format import si, significant, singular
+from gnet_inspect.render.view import View
 
 __all__ = [
     "PROFILE_COLUMNS",
-    "profile_csv",
-    "profile_json",
+    "profile_document",
     "profile_lines",
     "profile_markdown",
     "profile_renderable",
+    "profile_view",
 ]
 
 Record = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class ProfileColumn:
-    """A column of the profile table: its header and how a block's record fills it."""
-
-    header: str
-    cell: Callable[[Record], str]
-    numeric: bool = True
 
 
 def ms(value: float) -> str:
@@ -46,22 +37,26 @@ def ms(value: float) -> str:
 
 
 def _ratio(record: Record) -> str:
-    if not record["macs_share"]:
+    if not record["share_macs"]:
         return ""
-    return f"{record['latency_share'] / record['macs_share']:.2f}×"
+    return f"{record['share_latency'] / record['share_macs']:.2f}×"
 
 
-PROFILE_COLUMNS = (
-    ProfileColumn("block", lambda r: r["block"], numeric=False),
-    ProfileColumn("type", lambda r: r["type"], numeric=False),
-    ProfileColumn("MACs", lambda r: si(r["macs"]) if r["macs"] else ""),
-    ProfileColumn("median ms", lambda r: ms(r["latency_ms"])),
-    ProfileColumn("p10–p90 ms", lambda r: f"{ms(r['latency_p10_ms'])}–{ms(r['latency_p90_ms'])}"),
-    ProfileColumn("n", lambda r: str(r["samples"])),
-    ProfileColumn("time %", lambda r: f"{100 * r['latency_share']:.1f}"),
-    ProfileColumn("MACs %", lambda r: f"{100 * r['macs_share']:.1f}" if r["macs"] else ""),
-    ProfileColumn("time÷MACs", _ratio),
-    ProfileColumn("FLOP/s", lambda r: si(r["flops_per_s"]) if r["macs"] else ""),
+# A narrow terminal keeps the id, the MACs, the median and the two shares; it drops first the
+# sample count (the same for every block, and said under the table), then the type (the id
+# names the branch), the throughput, the time÷MACs ratio (the two shares beside it give it)
+# and last the spread.
+PROFILE_COLUMNS: tuple[Column[Record], ...] = (
+    Column("id", lambda r: r["id"], numeric=False),
+    Column("type", lambda r: r["type"], numeric=False, drop=4),
+    Column("MACs", lambda r: si(r["macs"]) if r["macs"] else ""),
+    Column("median ms", lambda r: ms(r["latency_ms"])),
+    Column("p10–p90 ms", lambda r: f"{ms(r['latency_p10_ms'])}–{ms(r['latency_p90_ms'])}", drop=1),
+    Column("n", lambda r: str(r["samples"]), drop=5),
+    Column("time %", lambda r: f"{100 * r['share_latency']:.1f}"),
+    Column("MACs %", lambda r: f"{100 * r['share_macs']:.1f}" if r["macs"] else ""),
+    Column("time÷MACs", _ratio, drop=2),
+    Column("FLOP/s", lambda r: si(r["flops_per_s"]) if r["macs"] else "", drop=3),
 )
 
 
@@ -69,7 +64,7 @@ def _title(profile: LatencyProfile) -> str:
     s = profile.settings
     layout = ", channels-last" if s.channels_last else ""
     return (
-        f"{s.network} latency by {s.depth[:-1]} (variant {s.variant}), input "
+        f"{s.network} latency by {singular(s.depth)} (variant {s.variant}), input "
         f"{s.input_size}×{s.input_size}×{s.channels}, batch {s.batch_size}, {s.dtype}{layout}, "
         f"{s.device}"
     )
@@ -105,36 +100,34 @@ def _signed_ms(value: float) -> str:
 
 
 def profile_renderable(profile: LatencyProfile, width: int) -> RenderableType:
-    """The whole ``gnet-inspect profile`` view as one rich renderable (``width`` is unused:
-    every column is needed to read the split)."""
+    """The whole ``gnet-inspect profile`` view as one rich renderable, fitted to ``width``
+    (the least essential columns go first); a module's concatenation is dimmed."""
     records = profile.records()
-    table = Table(title=_title(profile), title_justify="left", header_style="bold", pad_edge=False)
-    for column in PROFILE_COLUMNS:
-        table.add_column(column.header, justify="right" if column.numeric else "left")
-    for record in records:
-        style = "dim" if record["kind"] == "concat" else ""
-        table.add_row(*(column.cell(record) for column in PROFILE_COLUMNS), style=style)
-    return Group(table, *(Text(line) for line in profile_lines(profile)))
+    table, dropped = grid(_title(profile), PROFILE_COLUMNS, records, width)
+    for row, record in zip(table.rows, records):
+        if record["kind"] == "concat":
+            row.style = "dim"
+    lines = [Text(line) for line in profile_lines(profile)]
+    return Group(table, *left_out(dropped), *lines)
 
 
 def profile_markdown(profile: LatencyProfile) -> str:
     """The profile as a Markdown section: a heading, the table, the lines under it."""
-    columns = PROFILE_COLUMNS
-    header = "| " + " | ".join(c.header for c in columns) + " |"
-    rule = "|" + "|".join("---:" if c.numeric else "---" for c in columns) + "|"
-    body = [
-        "| " + " | ".join(c.cell(r).replace("|", "\\|") for c in columns) + " |"
-        for r in profile.records()
-    ]
     lines = "\n".join(f"- {line}" for line in profile_lines(profile))
-    return f"### {_title(profile)}\n\n" + "\n".join([header, rule, *body]) + f"\n\n{lines}\n"
+    table = markdown_table(PROFILE_COLUMNS, profile.records())
+    return f"### {_title(profile)}\n\n{table}\n{lines}\n"
 
 
-def profile_csv(profile: LatencyProfile) -> str:
-    """One CSV row per block: the records of ``LatencyProfile.to_frame()``."""
-    return to_csv(profile.records())
+def profile_document(profile: LatencyProfile) -> dict[str, Any]:
+    """Settings, the end-to-end latency, the gap and every block, as JSON-ready data."""
+    return {**profile.summary(), "blocks": profile.records()}
 
 
-def profile_json(profile: LatencyProfile) -> str:
-    """Settings, the end-to-end latency, the gap and every block, as JSON."""
-    return to_json({**profile.summary(), "blocks": profile.records()})
+def profile_view(profile: LatencyProfile) -> View:
+    """The latency profile in every output format."""
+    return View(
+        terminal=lambda width: profile_renderable(profile, width),
+        markdown=lambda: profile_markdown(profile),
+        records=profile.records,
+        document=lambda: profile_document(profile),
+    )
