@@ -1,0 +1,1 @@
+"""Measuring built networks: parameters, MACs, depth, graphs, and the reports made of them."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 import torch
 from torch import Tensor, nn
@@ -24,6 +25,8 @@ from gnet_inspect.model import GoogLeNet, build_model
 from gnet_inspect.notation import Size
 from gnet_inspect.shapes import ShapePlan, infer_shapes
 from gnet_inspect.spec import NetworkSpec, Row
+
+T = TypeVar("T")
 
 __all__ = [
     "Measurement",
@@ -144,25 +147,8 @@ def measure_model(model: GoogLeNet, input_size: int) -> Measurement:
     """Measures an already built network; its modes are restored and its hooks removed."""
     spec = model.spec
     image = torch.zeros(1, spec.input.channels, input_size, input_size)
-    heads = {head.id for head in spec.aux_heads}
-    main = [name for name, _ in model.named_modules() if name and name.split(".")[0] not in heads]
     with kept_mode(model, training=False):
-        with recorded_outputs(model, main) as outputs:
-            report = count_macs(model, image)
-        macs, other_ops = dict(report.macs), dict(report.other_ops)
-        unrecognised = dict(report.unrecognised)
-        for head in spec.aux_heads:  # each head on the activation its tap really produced
-            module = model.get_submodule(head.id)
-            names = [name for name, _ in module.named_modules()]  # "" is the head itself
-            with recorded_outputs(module, names) as head_outputs:
-                head_report = count_macs(module, outputs[head.tap].detach())
-            outputs.update({f"{head.id}.{k}".rstrip("."): v for k, v in head_outputs.items()})
-            macs.update({f"{head.id}.{k}".rstrip("."): v for k, v in head_report.macs.items()})
-            other_ops.update(
-                {f"{head.id}.{k}".rstrip("."): v for k, v in head_report.other_ops.items()}
-            )
-            unrecognised.update(head_report.unrecognised)
-    sizes = {name: _size(output) for name, output in outputs.items()}
+        counted = _count(model, image)
     graph = trace_graph(model, training=True)
     depth = measure_depth(graph)
     modules = {
@@ -170,41 +156,86 @@ def measure_model(model: GoogLeNet, input_size: int) -> Measurement:
             name=name,
             kind=type(module).__name__,
             params=count_params(module),
-            macs=macs.get(name, 0),
-            other_ops=other_ops.get(name, 0),
-            output=sizes.get(name),
+            macs=counted.macs.get(name, 0),
+            other_ops=counted.other_ops.get(name, 0),
+            output=counted.sizes.get(name),
         )
         for name, module in model.named_modules()
         if name
     }
-
-    def walk(
-        prefix: str, rows: tuple[Row, ...], received: Size, head: str | None
-    ) -> list[RowMeasure]:
-        measured = []
-        for row in rows:
-            qid = prefix + row.id
-            module = modules.get(qid)
-            received = module.output or received if module else received  # softmax: no module
-            measured.append(
-                RowMeasure(
-                    id=qid,
-                    head=head,
-                    params=module.params if module else ParamCount(0, 0),
-                    macs=module.macs if module else 0,
-                    other_ops=module.other_ops if module else 0,
-                    output=received,
-                    depth=depth.by_row.get(qid, 0),
-                    depth_with_pooling=depth.by_row_with_pooling.get(qid, 0),
-                )
-            )
-        return measured
-
-    rows = walk("", spec.rows, _size(image), None)
-    aux_rows = [m for h in spec.aux_heads for m in walk(f"{h.id}.", h.rows, sizes[h.tap], h.id)]
+    image_size = Size(input_size, input_size, spec.input.channels)
+    rows = _rows(spec.rows, None, image_size, modules, depth)
+    aux_rows = [
+        m for h in spec.aux_heads for m in _rows(h.rows, h.id, counted.sizes[h.tap], modules, depth)
+    ]
+    unrecognised = counted.unrecognised
     return Measurement(
         spec, input_size, tuple(rows), tuple(aux_rows), modules, depth, graph, unrecognised
     )
+
+
+def _rows(
+    rows: tuple[Row, ...],
+    head: str | None,
+    received: Size,
+    modules: dict[str, ModuleMeasure],
+    depth: DepthReport,
+) -> list[RowMeasure]:
+    """The table's rows read off the modules named by their ids; a row without a module
+    (the softmax) passes on the size it receives."""
+    measured = []
+    for row in rows:
+        qid = f"{head}.{row.id}" if head else row.id
+        module = modules.get(qid)
+        if module is not None and module.output is not None:
+            received = module.output
+        measured.append(
+            RowMeasure(
+                id=qid,
+                head=head,
+                params=module.params if module else ParamCount(0, 0),
+                macs=module.macs if module else 0,
+                other_ops=module.other_ops if module else 0,
+                output=received,
+                depth=depth.by_row.get(qid, 0),
+                depth_with_pooling=depth.by_row_with_pooling.get(qid, 0),
+            )
+        )
+    return measured
+
+
+@dataclass(frozen=True)
+class _Counted:
+    macs: dict[str, int]
+    other_ops: dict[str, int]
+    sizes: dict[str, Size]
+    unrecognised: dict[str, int]
+
+
+def _count(model: GoogLeNet, image: Tensor) -> _Counted:
+    """MACs, other ops and output sizes by module name: the main path in one trace, then each
+    aux head traced on the activation its tap really produced (training cost, kept apart)."""
+    heads = {head.id for head in model.spec.aux_heads}
+    main = [name for name, _ in model.named_modules() if name and name.split(".")[0] not in heads]
+    with recorded_outputs(model, main) as outputs:
+        report = count_macs(model, image)
+    macs, other_ops = dict(report.macs), dict(report.other_ops)
+    unrecognised = dict(report.unrecognised)
+    for head in model.spec.aux_heads:
+        module = model.get_submodule(head.id)
+        names = [name for name, _ in module.named_modules()]  # "" is the head itself
+        with recorded_outputs(module, names) as head_outputs:
+            head_report = count_macs(module, outputs[head.tap].detach())
+
+        def qualified(values: dict[str, T], head_id: str = head.id) -> dict[str, T]:
+            return {f"{head_id}.{name}".rstrip("."): value for name, value in values.items()}
+
+        outputs.update(qualified(head_outputs))
+        macs.update(qualified(head_report.macs))
+        other_ops.update(qualified(head_report.other_ops))
+        unrecognised.update(head_report.unrecognised)
+    sizes = {name: _size(output) for name, output in outputs.items()}
+    return _Counted(macs, other_ops, sizes, unrecognised)
 
 
 def _size(tensor: Tensor) -> Size:

@@ -1,0 +1,1 @@
+"""Rendering results: terminal tables (rich), CSV, JSON, Markdown and graphviz figures."""

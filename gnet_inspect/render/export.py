@@ -35,6 +35,7 @@ def to_csv(records: list[dict[str, Any]]) -> str:
 
 
 def to_json(document: dict[str, Any]) -> str:
+    """A JSON document, indented, with the paper's characters (×, −) kept as they are."""
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 

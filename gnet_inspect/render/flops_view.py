@@ -84,6 +84,7 @@ def _totals(b: Breakdown) -> str:
 
 
 def breakdown_lines(b: Breakdown) -> list[str]:
+    """The lines under a breakdown: inference totals and depth, then the aux heads' cost."""
     lines = [f"Inference, one {b.input_size}×{b.input_size} image — {_totals(b)}"]
     if b.aux_rows:
         aux = sum(r.macs for r in b.aux_rows)
@@ -96,6 +97,7 @@ def breakdown_lines(b: Breakdown) -> list[str]:
 
 
 def side_by_side_lines(s: SideBySide) -> list[str]:
+    """The lines under a comparison: both totals, the ratios, the largest change each way."""
     lines = [
         f"Base — {_totals(s.base)}",
         f"Other — {_totals(s.other)}",
@@ -115,6 +117,7 @@ def side_by_side_lines(s: SideBySide) -> list[str]:
 
 
 def breakdown_renderable(b: Breakdown, width: int) -> RenderableType:
+    """A breakdown for the terminal, fitted to ``width``."""
     title = (
         f"Params and MACs by {singular(b.level)} ({b.label}, input {b.input_size}×{b.input_size})"
     )
@@ -129,6 +132,7 @@ def breakdown_renderable(b: Breakdown, width: int) -> RenderableType:
 
 
 def side_by_side_renderable(s: SideBySide, width: int) -> RenderableType:
+    """A comparison for the terminal, fitted to ``width``."""
     title = f"{s.other.label} against {s.base.label}, by {singular(s.base.level)}"
     table, dropped = grid(title, PAIR_COLUMNS, s.rows, width)
     parts: list[RenderableType] = [table, *left_out(dropped)]
@@ -139,6 +143,7 @@ def side_by_side_renderable(s: SideBySide, width: int) -> RenderableType:
 
 
 def breakdown_markdown(b: Breakdown) -> str:
+    """A breakdown as Markdown: the table, its lines, the aux heads."""
     parts = [f"### Params and MACs by {singular(b.level)} ({b.label})\n"]
     parts += [markdown_table(BREAKDOWN_COLUMNS, b.rows)]
     parts += ["\n".join(f"- {line}" for line in breakdown_lines(b)) + "\n"]
@@ -151,6 +156,7 @@ def breakdown_markdown(b: Breakdown) -> str:
 
 
 def side_by_side_markdown(s: SideBySide) -> str:
+    """A comparison as Markdown: the table, its lines, the aux heads."""
     parts = [f"### {s.other.label} against {s.base.label}, by {singular(s.base.level)}\n"]
     parts += [markdown_table(PAIR_COLUMNS, s.rows)]
     parts += ["\n".join(f"- {line}" for line in side_by_side_lines(s)) + "\n"]
@@ -174,6 +180,7 @@ def _summary(b: Breakdown) -> dict[str, Any]:
 
 
 def breakdown_document(b: Breakdown) -> dict[str, Any]:
+    """A breakdown as one JSON-ready document: totals, rows and aux rows."""
     records = b.records()
     return {
         "level": b.level,
@@ -185,6 +192,7 @@ def breakdown_document(b: Breakdown) -> dict[str, Any]:
 
 
 def side_by_side_document(s: SideBySide) -> dict[str, Any]:
+    """A comparison as one JSON-ready document: both totals, ratios, rows and aux rows."""
     records = s.records()
     worst = s.largest_blow_up
     return {
