@@ -8,16 +8,22 @@ as data, file name by file name; writing it is the caller's.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from gnet_inspect.ablation import without_reductions
 from gnet_inspect.analysis.breakdown import break_down
 from gnet_inspect.analysis.diagram_graph import build_and_measure, diagram_graph
 from gnet_inspect.analysis.side_by_side import side_by_side
 from gnet_inspect.analysis.table import report_from
-from gnet_inspect.render.diagram import DiagramFormat, DiagramStyle, render_diagram
+from gnet_inspect.render.diagram import DiagramFormat, DiagramStyle, render_diagram, require_dot
 from gnet_inspect.render.export import to_markdown
 from gnet_inspect.render.flops_view import side_by_side_markdown
 from gnet_inspect.spec import InceptionRow, NetworkSpec
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from gnet_inspect.analysis.measure import Measurement
 
 __all__ = ["INDEX", "REDUCTIONS", "TABLE", "DocFile", "documentation_set"]
 
@@ -25,6 +31,7 @@ INDEX = "index.md"
 TABLE = "table.md"
 REDUCTIONS = "reductions.md"
 _SAVINGS = "What the 1×1 reductions save, module by module"
+_STYLE = DiagramStyle()
 
 
 @dataclass(frozen=True)
@@ -56,29 +63,20 @@ def documentation_set(
 
     Raises:
         OptionError: ``module`` names no module of the network.
-        RenderError: graphviz's ``dot`` is missing or fails.
+        RenderError: graphviz's ``dot`` is missing (checked before anything is built) or fails.
     """
+    require_dot(format)
     model, measured = build_and_measure(spec, input_size)
-    style = DiagramStyle()
+    figure = _Figures(format)
+    figures = [figure.network(spec, measured, model)]
     tables: list[DocFile] = []
-    network = render_diagram(diagram_graph(measured, model), format, style)
-    figures = [DocFile(f"network.{format}", network, "The whole network", _network_caption(spec))]
     module = module or next((r.id for r in spec.rows if isinstance(r, InceptionRow)), None)
     if module is not None:
-        detail = render_diagram(diagram_graph(measured, model, module=module), format, style)
-        row = next((r for r in spec.rows if r.id == module), None)
-        reduced = isinstance(row, InceptionRow) and not row.naive
-        title, caption = (
-            (f"`{module}`, Figure 2(b)", _REDUCED) if reduced else (f"`{module}`", _LAYERS)
-        )
-        figures.append(DocFile(f"{module}.{format}", detail, title, caption))
-        if reduced:
+        figures.append(figure.module(spec, measured, model, module))
+        if _reduced(spec, module):
             naive_model, naive = build_and_measure(without_reductions(spec), input_size)
-            figure = render_diagram(diagram_graph(naive, naive_model, module=module), format, style)
-            title = f"`{module}` without reductions, Figure 2(a)"
-            figures.append(DocFile(f"{module}-naive.{format}", figure, title, _NAIVE))
-            pair = side_by_side(break_down(measured, "modules"), break_down(naive, "modules"))
-            tables.append(DocFile(REDUCTIONS, side_by_side_markdown(pair).encode(), _SAVINGS))
+            figures.append(figure.naive(naive, naive_model, module))
+            tables.append(_savings(measured, naive))
     table = to_markdown(report_from(measured))
     index = _index(spec, measured.input_size, figures, [table, *(t.data.decode() for t in tables)])
     return (
@@ -87,6 +85,46 @@ def documentation_set(
         *tables,
         DocFile(INDEX, index.encode(), "Figures and Table 1"),
     )
+
+
+@dataclass(frozen=True)
+class _Figures:
+    """The set's figures, each a DocFile named ``<what>.<format>`` with its title and caption."""
+
+    format: DiagramFormat
+
+    def network(self, spec: NetworkSpec, measured: Measurement, model: nn.Module) -> DocFile:
+        data = self._draw(measured, model, None)
+        return DocFile(f"network.{self.format}", data, "The whole network", _network_caption(spec))
+
+    def module(
+        self, spec: NetworkSpec, measured: Measurement, model: nn.Module, module: str
+    ) -> DocFile:
+        data = self._draw(measured, model, module)
+        if _reduced(spec, module):
+            return DocFile(f"{module}.{self.format}", data, f"`{module}`, Figure 2(b)", _REDUCED)
+        return DocFile(f"{module}.{self.format}", data, f"`{module}`", _LAYERS)
+
+    def naive(self, measured: Measurement, model: nn.Module, module: str) -> DocFile:
+        data = self._draw(measured, model, module)
+        title = f"`{module}` without reductions, Figure 2(a)"
+        return DocFile(f"{module}-naive.{self.format}", data, title, _NAIVE)
+
+    def _draw(self, measured: Measurement, model: nn.Module, module: str | None) -> bytes:
+        graph = diagram_graph(measured, model, module=module)
+        return render_diagram(graph, self.format, _STYLE)
+
+
+def _savings(measured: Measurement, naive: Measurement) -> DocFile:
+    """What the reductions save, module by module, in Markdown."""
+    pair = side_by_side(break_down(measured, "modules"), break_down(naive, "modules"))
+    return DocFile(REDUCTIONS, side_by_side_markdown(pair).encode(), _SAVINGS)
+
+
+def _reduced(spec: NetworkSpec, module: str) -> bool:
+    """Whether ``module`` is an Inception row with its 1×1 reductions (Figure 2(b))."""
+    row = next((r for r in spec.rows if r.id == module), None)
+    return isinstance(row, InceptionRow) and not row.naive
 
 
 _LAYERS = "The module layer by layer, between the rows it reads and feeds (dashed)."

@@ -69,6 +69,23 @@ def test_console_script_svg_is_byte_identical_to_another_run(console_script, cli
     assert root.tag.endswith("svg")
 
 
+def test_output_suffix_naming_no_format_fails_before_any_work(cli, tmp_path):
+    target = tmp_path / "network.gif"
+    # A table that does not exist: the suffix is refused before the table is even read.
+    run = cli("diagram", "--spec", str(tmp_path / "missing.yaml"), "-o", str(target))
+    assert_one_line_error(run, f"cannot tell the format of {target}", "'.gif'", "--format")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_format_contradicting_the_output_suffix_fails_before_any_work(cli, tmp_path):
+    target = tmp_path / "network.svg"
+    run = cli("diagram", "--spec", str(tmp_path / "missing.yaml"), "-o", str(target), "-f", "png")
+    assert_one_line_error(
+        run, f"--format png contradicts the output {target}", str(tmp_path / "network.png")
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_unknown_module_fails_in_one_line_listing_the_names(cli):
     run = cli("diagram", "--module", "inception_9z", "--format", "dot")
     assert_one_line_error(run, "unknown module 'inception_9z'", "inception_4a", "aux_4d")
@@ -91,6 +108,7 @@ def test_failure_while_writing_leaves_no_file_behind(cli, tmp_path, monkeypatch)
 
 def test_bad_options_fail_in_one_line(cli):
     assert_one_line_error(cli("diagram", "--annotate", "flops"), "unknown annotation 'flops'")
+    assert_one_line_error(cli("diagram", "--annotate", "none,macs"), "'none' stands alone")
     assert_one_line_error(cli("diagram", "--depth", "deep"), "'deep' is not one of")
     assert_one_line_error(cli("diagram", "--format", "jpg"), "'jpg' is not one of")
 
@@ -143,7 +161,29 @@ def test_docs_without_dot_writes_nothing(cli, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     run = cli("docs", str(tmp_path / "docs"))
     assert_one_line_error(run, "apt-get install graphviz")
+    assert "--format dot" not in run.err  # docs has no such format to offer
     assert list(tmp_path.iterdir()) == []
+
+
+def test_docs_failing_to_write_one_file_removes_the_ones_it_wrote(cli, monkeypatch, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "notes.md").write_text("kept")
+    (folder / "index.md").write_text("the old index")
+    replace, calls = os.replace, []
+
+    def replace_then_fill_the_disk(src: str, dst: str) -> None:
+        calls.append(dst)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace_then_fill_the_disk)
+    run = cli("docs", str(folder), "--module", "conv2")  # no naive figure: one build
+    assert_one_line_error(run, "No space left on device")
+    assert len(calls) == 3
+    assert sorted(path.name for path in folder.iterdir()) == ["index.md", "notes.md"]
+    assert (folder / "index.md").read_text() == "the old index"  # never reached, untouched
 
 
 def test_docs_into_an_unwritable_folder_fails_in_one_line(cli):

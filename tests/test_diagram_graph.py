@@ -11,20 +11,26 @@ from __future__ import annotations
 from itertools import pairwise
 
 import pytest
+from clashing_table import write_clashing_table
 from torch import nn
 
 from gnet_inspect.ablation import without_reductions
 from gnet_inspect.analysis.diagram_graph import (
     DEPTHS,
+    INPUT,
+    OUTPUT,
     DiagramGraph,
     build_and_measure,
     diagram_graph,
+    sink,
 )
 from gnet_inspect.analysis.table import reproduce_table
 from gnet_inspect.errors import OptionError
+from gnet_inspect.loader import load_spec
 from gnet_inspect.model import ConvUnit, Inception, LinearUnit
 
 
+# Rows (and the aux heads' rows) renamed to the names a diagram could use for its own nodes.
 @pytest.fixture(scope="module")
 def paper(specs):
     return build_and_measure(specs["paper"])
@@ -38,6 +44,12 @@ def naive(specs):
 @pytest.fixture(scope="module")
 def torchvision(specs):
     return build_and_measure(specs["torchvision"])
+
+
+@pytest.fixture(scope="module")
+def clashing(tmp_path_factory):
+    table = write_clashing_table(tmp_path_factory.mktemp("tables") / "clashing.yaml")
+    return build_and_measure(load_spec(table))
 
 
 def _expand(name: str, module: nn.Module, level: int):
@@ -60,17 +72,17 @@ def _expand(name: str, module: nn.Module, level: int):
 
 def _expected(model, level: int) -> tuple[set[str], set[tuple[str, str]]]:
     """The nodes and edges of the whole network opened ``level`` deep (rows at level 0)."""
-    nodes, edges = {"input", "output"}, set()
+    nodes, edges = {INPUT, OUTPUT}, set()
     opened = {
         row_id: _expand(row_id, model.get_submodule(row_id), level) for row_id in model.row_ids
     }
-    previous = ["input"]
+    previous = [INPUT]
     for row_id in model.row_ids:
         entries, exits, inner, names = opened[row_id]
         edges |= {(a, b) for a in previous for b in entries} | inner
         nodes |= names
         previous = exits
-    edges |= {(a, "output") for a in previous}
+    edges |= {(a, OUTPUT) for a in previous}
     for tap, heads in model.taps.items():
         for head_id in heads:
             head = model.get_submodule(head_id)
@@ -80,9 +92,8 @@ def _expected(model, level: int) -> tuple[set[str], set[tuple[str, str]]]:
                 edges |= {(a, b) for a in previous for b in entries} | inner
                 nodes |= names
                 previous = exits
-            sink = f"{head_id}.output"
-            edges |= {(a, sink) for a in previous}
-            nodes.add(sink)
+            edges |= {(a, sink(head_id)) for a in previous}
+            nodes.add(sink(head_id))
     return nodes, edges
 
 
@@ -101,19 +112,34 @@ def test_nodes_and_edges_follow_the_module_tree(paper, depth, level):
     assert _edges(graph) == edges
 
 
+@pytest.mark.parametrize(("depth", "level"), [("modules", 0), ("layers", 2)])
+def test_rows_named_input_and_output_are_rows_not_the_diagrams_own_nodes(clashing, depth, level):
+    model, measured = clashing
+    assert {"input", "output", "legend", "aux_4a.input", "aux_4a.output"} <= set(measured.modules)
+    graph = diagram_graph(measured, model, depth)
+    nodes, edges = _expected(model, level)
+    ids = [node.id for node in graph.nodes]
+    assert len(ids) == len(set(ids))
+    assert set(ids) == nodes
+    assert _edges(graph) == edges
+    assert [node.id for node in graph.nodes if node.role == "input"] == [INPUT]
+    outputs = {node.id for node in graph.nodes if node.role == "output"}
+    assert outputs == {OUTPUT, sink("aux_4a"), sink("aux_4d")}
+    assert graph.node("output").kind == "linear" and graph.node("input").kind == "dropout"
+
+
 def test_every_module_of_the_network_is_drawn_once(paper):
     model, measured = paper
     graph = diagram_graph(measured, model, "modules")
-    drawn = [node.id for node in graph.nodes] + [box.id for box in graph.containers]
+    drawn = [node.id for node in graph.nodes if node.role == "layer"]
+    drawn += [box.id for box in graph.containers]
     names = [name for name, _ in model.named_children()]
     rows = [
         f"{head}.{row}"
         for head in ("aux_4a", "aux_4d")
         for row, _ in model.get_submodule(head).named_children()
     ]
-    assert sorted(
-        name for name in drawn if name.split(".")[-1] != "output" and name != "input"
-    ) == sorted(names + rows)
+    assert sorted(drawn) == sorted(names + rows)
 
 
 @pytest.mark.parametrize("depth", DEPTHS)
@@ -175,8 +201,8 @@ def test_aux_heads_are_side_branches_marked_training_only(paper):
     assert {node.head for node in aux} == {"aux_4a", "aux_4d"}
     assert all(node.parents == (node.head,) for node in aux)
     assert {box.kind for box in graph.containers} == {"aux head"}
-    assert graph.node("aux_4a.output").loss_weight == 0.3
-    assert graph.node("output").loss_weight is None
+    assert graph.node(sink("aux_4a")).loss_weight == 0.3
+    assert graph.node(OUTPUT).loss_weight is None
 
 
 def test_inception_module_in_detail_is_figure_2b(paper, specs):

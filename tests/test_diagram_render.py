@@ -8,17 +8,14 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from clashing_table import write_clashing_table
 
 from gnet_inspect.ablation import without_reductions
 from gnet_inspect.analysis.diagram_graph import build_and_measure, diagram_graph
 from gnet_inspect.errors import OptionError, RenderError
-from gnet_inspect.render.diagram import (
-    DiagramStyle,
-    diagram_format,
-    parse_annotations,
-    render_diagram,
-    to_dot,
-)
+from gnet_inspect.figure import diagram_format, figure_request, parse_annotations
+from gnet_inspect.loader import load_spec
+from gnet_inspect.render.diagram import LEGEND, DiagramStyle, render_diagram, to_dot
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
@@ -75,16 +72,34 @@ def test_dot_names_every_node_and_draws_aux_heads_dashed(network):
     assert "training only (aux head)" in source
 
 
-def test_svg_rendered_by_dot_has_a_group_per_node_and_edge(network):
-    svg = render_diagram(network, "svg", DiagramStyle())
+def _svg_groups(svg: bytes) -> dict[str, list[str | None]]:
+    """The titles of the SVG's groups by class (node, edge, cluster)."""
     root = ET.fromstring(svg)
-    groups = {g.get("class"): [] for g in root.iter(f"{SVG}g")}
+    groups: dict[str, list[str | None]] = {g.get("class"): [] for g in root.iter(f"{SVG}g")}
     for group in root.iter(f"{SVG}g"):
         title = group.find(f"{SVG}title")
         groups[group.get("class")].append(title.text if title is not None else None)
-    assert set(groups["node"]) == {node.id for node in network.nodes} | {"legend"}
+    return groups
+
+
+def test_svg_rendered_by_dot_has_a_group_per_node_and_edge(network):
+    groups = _svg_groups(render_diagram(network, "svg", DiagramStyle()))
+    assert set(groups["node"]) == {node.id for node in network.nodes} | {LEGEND}
     assert len(groups["edge"]) == len(network.edges)
     assert sorted(groups["cluster"]) == ["cluster_aux_4a", "cluster_aux_4d"]
+
+
+def test_rows_named_input_output_and_legend_are_drawn_apart_from_the_diagrams_own(tmp_path):
+    table = write_clashing_table(tmp_path / "clashing.yaml")
+    model, measured = build_and_measure(load_spec(table))
+    graph = diagram_graph(measured, model)
+    groups = _svg_groups(render_diagram(graph, "svg", DiagramStyle()))
+    ids = [node.id for node in graph.nodes]
+    assert {"input", "output", "legend", "aux_4a.output"} <= set(ids)
+    assert sorted(groups["node"]) == sorted([*ids, LEGEND])  # none merged into another
+    assert len(groups["edge"]) == len(graph.edges)
+    source = to_dot(graph, DiagramStyle())
+    assert "<B>input</B><BR/>dropout 40%" in source and "<B>output</B><BR/>linear, 1000" in source
 
 
 def test_svg_is_byte_identical_across_renders(paper):
@@ -121,12 +136,41 @@ def test_parse_annotations():
         parse_annotations("shape,flops")
 
 
+def test_none_with_other_annotations_says_none_stands_alone():
+    with pytest.raises(OptionError, match="annotation 'none' stands alone") as refused:
+        parse_annotations("none,macs")
+    assert "unknown" not in str(refused.value)
+
+
 def test_format_follows_the_output_suffix_unless_given():
     assert diagram_format(None, Path("figure.PNG")) == "png"
     assert diagram_format(None, Path("figure.gv")) == "dot"
-    assert diagram_format(None, Path("figure.txt")) == "svg"
+    assert diagram_format(None, Path("figure")) == "svg"
     assert diagram_format(None, None) == "svg"
-    assert diagram_format("pdf", Path("figure.png")) == "pdf"
+    assert diagram_format("pdf", Path("figure.pdf")) == "pdf"
+    assert diagram_format("dot", Path("figure.txt")) == "dot"  # asked for, and no other named
+
+
+@pytest.mark.parametrize("name", ["figure.gif", "figure.txt", "figure.JPG"])
+def test_a_suffix_that_names_no_format_is_refused(name):
+    with pytest.raises(OptionError, match=rf"cannot tell the format of {name} .*--format"):
+        diagram_format(None, Path(name))
+
+
+@pytest.mark.parametrize(
+    ("requested", "name"), [("png", "figure.svg"), ("pdf", "figure.png"), ("svg", "x.gif")]
+)
+def test_a_format_that_contradicts_the_suffix_is_refused(requested, name):
+    with pytest.raises(OptionError, match=rf"--format {requested} contradicts the output {name}"):
+        diagram_format(requested, Path(name))
+
+
+def test_figure_request_resolves_every_option():
+    request = figure_request(None, Path("n.gv"), "macs,shape", "lr", legend=False)
+    assert request.format == "dot"
+    assert request.style == DiagramStyle("LR", ("shape", "macs"), legend=False)
+    with pytest.raises(OptionError, match="png is binary; write it to a file with --output"):
+        figure_request("png", None, to_terminal=True)
 
 
 def test_missing_dot_is_a_render_error_that_says_how_to_install(network, monkeypatch, tmp_path):

@@ -5,6 +5,11 @@ head's rows are rows too), ``branches`` opens a row into its children (an Incept
 its four branches and its concat, conv2 into its two convolutions), ``layers`` opens those once
 more, and ``operations`` keeps every traced operation. A convolution or linear unit
 (convolution, [BatchNorm,] ReLU) is one layer of the paper and opens only at ``operations``.
+
+A node is named by its module's qualified name. The nodes no module runs, the input and the
+outputs, are named with a leading underscore (``_input``, ``_output``, ``aux_4a._output``),
+which no row id can have (the loader takes ``^[a-z][a-z0-9_]*$``), so a row called ``input`` or
+``output`` is drawn as a row of its own.
 """
 
 from __future__ import annotations
@@ -15,17 +20,29 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from gnet_inspect.analysis.measure import Measurement
 
-__all__ = ["DEPTHS", "Depth", "ModuleTree", "Operation", "inside", "operations"]
+__all__ = [
+    "DEPTHS",
+    "INPUT",
+    "OUTPUT",
+    "Depth",
+    "ModuleTree",
+    "Operation",
+    "inside",
+    "operations",
+    "sink",
+]
 
 Depth = Literal["modules", "branches", "layers", "operations"]
 DEPTHS: tuple[Depth, ...] = ("modules", "branches", "layers", "operations")
 _UNITS = frozenset({"ConvUnit", "LinearUnit"})
+INPUT = "_input"
+OUTPUT = "_output"
 
 
 @dataclass(frozen=True)
 class Operation:
     """A traced operation (its fx node name), or an output: one per tensor the model returns,
-    named ``output`` for the logits and ``<head>.output`` for an aux head's."""
+    named by ``sink``."""
 
     name: str
     kind: str
@@ -47,9 +64,14 @@ def operations(measured: Measurement) -> list[Operation]:
     for name in returned:
         source = by_name[name]
         if source.kind != "output":  # the packing of the outputs is no tensor of its own
-            sink = "output" if source.head is None else f"{source.head}.output"
-            found.append(Operation(sink, "output", sink, source.head, (name,)))
+            target = sink(source.head)
+            found.append(Operation(target, "output", target, source.head, (name,)))
     return found
+
+
+def sink(head: str | None) -> str:
+    """The output node of the logits (``head`` None) or of the aux head ``head``."""
+    return OUTPUT if head is None else f"{head}.{OUTPUT}"
 
 
 def inside(key: str, module: str | None) -> bool:
@@ -87,7 +109,7 @@ class ModuleTree:
 
     def _key(self, operation: Operation, level: int) -> str:
         if operation.kind in ("input", "output"):
-            return "input" if operation.kind == "input" else operation.name
+            return INPUT if operation.kind == "input" else operation.name
         parts = operation.module.split(".")
         # An operation of a container itself (an Inception module's concat), once it is open.
         own = f"{operation.module}.{operation.kind.replace(' ', '_')}"

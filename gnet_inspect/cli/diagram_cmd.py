@@ -19,12 +19,13 @@ from gnet_inspect.cli.app import (
     load,
 )
 from gnet_inspect.cli.emit import emit
-from gnet_inspect.errors import OptionError
 
 __all__ = ["Depth", "Direction", "FigureFormat", "diagram"]
 
 
 class Depth(str, Enum):
+    """How far the module tree is opened (``--depth``)."""
+
     modules = "modules"
     branches = "branches"
     layers = "layers"
@@ -32,85 +33,85 @@ class Depth(str, Enum):
 
 
 class Direction(str, Enum):
+    """Which way the figure flows (``--direction``)."""
+
     TB = "TB"
     LR = "LR"
 
 
 class FigureFormat(str, Enum):
+    """The figure's format (``--format``)."""
+
     svg = "svg"
     png = "png"
     pdf = "pdf"
     dot = "dot"
 
 
+ModuleOption = Annotated[
+    str | None,
+    typer.Option(
+        "--module",
+        "-m",
+        help="Draw one module (a row id such as inception_4a, an aux head such as aux_4a, "
+        "or a qualified submodule) with its neighbouring rows. Default: the whole network.",
+        show_default=False,
+    ),
+]
+DepthOption = Annotated[
+    Depth | None,
+    typer.Option(
+        help="How far modules are opened: modules (one node per row), branches, layers "
+        "(each convolution and pool), operations (ReLU, BatchNorm too). Default: modules "
+        "for the network, layers for a module.",
+        show_default=False,
+    ),
+]
 FigureFormatOption = Annotated[
     FigureFormat | None,
     typer.Option(
         "--format",
         "-f",
         help="svg, png or pdf (rendered by graphviz's dot), or dot (the DOT source, no graphviz "
-        "needed). Default: the --output file's suffix, else svg.",
+        "needed). Default: the one the --output file's suffix names (.svg, .png, .pdf, .dot, "
+        ".gv), else svg; a suffix that names another format is refused.",
         show_default=False,
     ),
 ]
+DirectionOption = Annotated[
+    Direction,
+    typer.Option(case_sensitive=False, help="TB: top to bottom; LR: left to right."),
+]
+AnnotateOption = Annotated[
+    str,
+    typer.Option(
+        help="What each node shows besides its layer: any of shape, params, macs "
+        "(comma-separated), or none.",
+    ),
+]
+LegendOption = Annotated[bool, typer.Option(help="Draw a legend of the colours.")]
 
 
 @app.command()
 def diagram(
-    module: Annotated[
-        str | None,
-        typer.Option(
-            "--module",
-            "-m",
-            help="Draw one module (a row id such as inception_4a, an aux head such as aux_4a, "
-            "or a qualified submodule) with its neighbouring rows. Default: the whole network.",
-            show_default=False,
-        ),
-    ] = None,
-    depth: Annotated[
-        Depth | None,
-        typer.Option(
-            help="How far modules are opened: modules (one node per row), branches, layers "
-            "(each convolution and pool), operations (ReLU, BatchNorm too). Default: modules "
-            "for the network, layers for a module.",
-            show_default=False,
-        ),
-    ] = None,
+    module: ModuleOption = None,
+    depth: DepthOption = None,
     variant: Variant = None,
     spec: SpecFile = None,
     input_size: InputSize = None,
     reduce: ReduceOption = Reduce.on,
     format: FigureFormatOption = None,
     output: Output = None,
-    direction: Annotated[
-        Direction,
-        typer.Option(case_sensitive=False, help="TB: top to bottom; LR: left to right."),
-    ] = Direction.TB,
-    annotate: Annotated[
-        str,
-        typer.Option(
-            help="What each node shows besides its layer: any of shape, params, macs "
-            "(comma-separated), or none.",
-        ),
-    ] = "shape,params,macs",
-    legend: Annotated[bool, typer.Option(help="Draw a legend of the colours.")] = True,
+    direction: DirectionOption = Direction.TB,
+    annotate: AnnotateOption = "shape,params,macs",
+    legend: LegendOption = True,
 ) -> None:
     """Draw the network (the paper's Figure 3) or one module (Figure 2) with graphviz, every node
     carrying its measured output shape, params and MACs (the numbers `table` prints)."""
-    from gnet_inspect.analysis.diagram_graph import network_diagram
-    from gnet_inspect.render.diagram import (
-        DiagramStyle,
-        diagram_format,
-        parse_annotations,
-        render_diagram,
-        require_dot,
-    )
+    from gnet_inspect.figure import draw_figure, figure_request
 
-    chosen = diagram_format(format.value if format else None, output)
-    require_dot(chosen)
-    if chosen in ("png", "pdf") and output is None and sys.stdout.isatty():
-        raise OptionError(f"{chosen} is binary; write it to a file with --output FILE.{chosen}")
-    style = DiagramStyle(direction.value, parse_annotations(annotate), legend)
+    chosen = format.value if format else None
+    request = figure_request(chosen, output, annotate, direction.value, legend, sys.stdout.isatty())
     level = depth.value if depth else None
-    graph = network_diagram(load(spec, variant, reduce), level, module, input_size)
-    emit(render_diagram(graph, chosen, style), output)
+    figure = draw_figure(load(spec, variant, reduce), request, level, module, input_size)
+    emit(figure, output)

@@ -2,65 +2,107 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from contextlib import suppress
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gnet_inspect.cli.app import InputSize, SpecFile, Variant, app, load
 from gnet_inspect.cli.emit import write_atomically
-from gnet_inspect.errors import GnetInspectError, OutputError
+from gnet_inspect.errors import OutputError
+
+if TYPE_CHECKING:
+    from gnet_inspect.docs import DocFile
 
 __all__ = ["docs"]
 
 
 class DocsFormat(str, Enum):
+    """The figures' format (``--format``)."""
+
     svg = "svg"
     png = "png"
     pdf = "pdf"
 
 
+FolderArgument = Annotated[
+    Path,
+    typer.Argument(help="Folder to write into (created if missing).", file_okay=False),
+]
+ModuleOption = Annotated[
+    str | None,
+    typer.Option(
+        "--module",
+        "-m",
+        help="The module drawn in detail (default: the first Inception module).",
+        show_default=False,
+    ),
+]
+DocsFormatOption = Annotated[
+    DocsFormat, typer.Option("--format", "-f", help="Format of the figures.")
+]
+
+
 @app.command()
 def docs(
-    directory: Annotated[
-        Path,
-        typer.Argument(help="Folder to write into (created if missing).", file_okay=False),
-    ],
+    directory: FolderArgument,
     variant: Variant = None,
     spec: SpecFile = None,
     input_size: InputSize = None,
-    module: Annotated[
-        str | None,
-        typer.Option(
-            "--module",
-            "-m",
-            help="The module drawn in detail (default: the first Inception module).",
-            show_default=False,
-        ),
-    ] = None,
-    format: Annotated[
-        DocsFormat, typer.Option("--format", "-f", help="Format of the figures.")
-    ] = DocsFormat.svg,
+    module: ModuleOption = None,
+    format: DocsFormatOption = DocsFormat.svg,
 ) -> None:
     """Write the documentation set: the whole network, one Inception module with and without
     its reductions, Table 1 reproduced in Markdown, and an index.md that shows them all."""
     from gnet_inspect.docs import documentation_set
-    from gnet_inspect.render.diagram import require_dot
 
-    require_dot(format.value)
-    created = not directory.exists()
-    try:  # first, so that an unwritable folder fails before minutes of rendering
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        message = f"cannot create {directory}: {exc.strerror}; choose a writable folder"
-        raise OutputError(message) from None
-    try:
-        files = documentation_set(load(spec, variant), format.value, module, input_size)
-    except GnetInspectError:
-        if created:
-            directory.rmdir()  # leave no empty folder behind a failed run
-        raise
-    for file in files:
-        write_atomically(directory / file.name, file.data)
-        typer.echo(directory / file.name)
+    with _WholeOrNothing(directory) as folder:
+        folder.write(documentation_set(load(spec, variant), format.value, module, input_size))
+    for path in folder.written:
+        typer.echo(path)
+
+
+class _WholeOrNothing:
+    """A folder written as a whole or not at all.
+
+    The folder is made on entering, so an unwritable one fails before minutes of rendering.
+    If anything fails inside the block, the files this run created are removed, and so are the
+    folders it created, so a failed run leaves things as they were; a file that was there
+    before is replaced whole (every write is atomic) but not restored.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.written: list[Path] = []
+        self._created: list[Path] = []
+        self._made = [folder for folder in (directory, *directory.parents) if not folder.exists()]
+
+    def __enter__(self) -> _WholeOrNothing:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            message = f"cannot create {self.directory}: {exc.strerror}; choose a writable folder"
+            raise OutputError(message) from None
+        return self
+
+    def write(self, files: Sequence[DocFile]) -> None:
+        """Writes every file of the set into the folder, each atomically."""
+        for file in files:
+            path = self.directory / file.name
+            fresh = not path.exists()
+            write_atomically(path, file.data)
+            self.written.append(path)
+            if fresh:
+                self._created.append(path)
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None:
+            return
+        for path in self._created:
+            path.unlink(missing_ok=True)
+        for folder in self._made:  # innermost first; one that is not empty now is kept
+            with suppress(OSError):
+                folder.rmdir()

@@ -12,13 +12,12 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from itertools import pairwise
-from pathlib import Path
 from typing import Literal, get_args
 
 import graphviz  # type: ignore[import-untyped]
 
 from gnet_inspect.analysis.diagram_graph import Container, DiagramGraph, DiagramNode
-from gnet_inspect.errors import OptionError, RenderError
+from gnet_inspect.errors import RenderError
 from gnet_inspect.render.diagram_labels import (
     ANNOTATIONS,
     KIND_NAMES,
@@ -30,12 +29,11 @@ from gnet_inspect.render.diagram_labels import (
 
 __all__ = [
     "FORMATS",
+    "LEGEND",
     "MISSING_DOT",
     "DiagramFormat",
     "DiagramStyle",
     "Direction",
-    "diagram_format",
-    "parse_annotations",
     "render_diagram",
     "require_dot",
     "to_dot",
@@ -46,15 +44,14 @@ FORMATS: tuple[DiagramFormat, ...] = get_args(DiagramFormat)
 Direction = Literal["TB", "LR"]
 MISSING_DOT = (
     "graphviz's 'dot' program was not found on PATH; install graphviz (apt-get install "
-    "graphviz, brew install graphviz or conda install graphviz), or write the DOT source with "
-    "--format dot"
+    "graphviz, brew install graphviz or conda install graphviz)"
 )
+# The legend's node id: a leading underscore, which no row id has (see analysis.collapse).
+LEGEND = "_legend"
 # DejaVu Sans lays out (its arrows are legible); browsers without it fall back to narrower faces.
 FONT = "DejaVu Sans,Helvetica,Arial,sans-serif"
 INK = "#333333"
 AUX_INK = "#777777"
-_SUFFIXES: dict[str, DiagramFormat] = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
-_SUFFIXES |= {".dot": "dot", ".gv": "dot"}
 
 
 @dataclass(frozen=True)
@@ -66,39 +63,19 @@ class DiagramStyle:
     legend: bool = True
 
 
-def parse_annotations(text: str) -> tuple[Annotation, ...]:
-    """Reads ``shape,params,macs`` (any subset, in any order) or ``none``."""
-    names = [name.strip() for name in text.split(",") if name.strip()]
-    if names == ["none"]:
-        return ()
-    unknown = [name for name in names if name not in ANNOTATIONS]
-    if unknown or not names:
-        raise OptionError(
-            f"unknown annotation '{','.join(unknown) or text}'; available: "
-            f"{', '.join(ANNOTATIONS)} (comma-separated), or none"
-        )
-    return tuple(name for name in ANNOTATIONS if name in names)
-
-
-def diagram_format(requested: str | None, output: Path | None) -> DiagramFormat:
-    """The requested format, else the one the output file's suffix names, else SVG."""
-    if requested is not None:
-        for known in FORMATS:
-            if known == requested:
-                return known
-        raise OptionError(f"unknown format '{requested}'; available: {', '.join(FORMATS)}")
-    suffix = output.suffix.lower() if output is not None else ""
-    return _SUFFIXES.get(suffix, "svg")
-
-
-def require_dot(format: DiagramFormat) -> None:
+def require_dot(format: DiagramFormat, alternative: str = "") -> None:
     """Fails early, before any network is built, when ``format`` needs ``dot`` and it is missing.
+
+    Args:
+        format: the figures' format; ``dot`` (the DOT source) needs no graphviz.
+        alternative: what else the caller's command can do, appended to the message
+            (``diagram`` can write the DOT source; ``docs`` cannot).
 
     Raises:
         RenderError: saying how to install graphviz.
     """
     if format != "dot" and shutil.which("dot") is None:
-        raise RenderError(MISSING_DOT)
+        raise RenderError(MISSING_DOT + (f", {alternative}" if alternative else ""))
 
 
 def render_diagram(graph: DiagramGraph, format: DiagramFormat, style: DiagramStyle) -> bytes:
@@ -259,13 +236,13 @@ def _legend(dot: graphviz.Digraph, graph: DiagramGraph) -> None:
         + "".join(rows)
         + "</TABLE>>"
     )
-    dot.node("legend", label=table, shape="plaintext", style="", fontsize="9")
+    dot.node(LEGEND, label=table, shape="plaintext", style="", fontsize="9")
     first = next((n.id for n in graph.nodes if not n.parents), None)
     if first is not None:
         with dot.subgraph() as top:
             top.attr(rank="same")
             top.node(first)
-            top.node("legend")
+            top.node(LEGEND)
 
 
 def _name(graph: DiagramGraph) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 from typing import Literal
 
-from gnet_inspect.analysis.diagram_graph import Container, DiagramNode, Layer
+from gnet_inspect.analysis.diagram_nodes import Container, DiagramNode, Layer
 from gnet_inspect.render.format import si
 
 __all__ = [
@@ -63,6 +63,7 @@ _CONVS = ("conv", "depthwise conv")
 
 
 def fill(kind: str) -> str:
+    """The fill colour of a node of ``kind`` (white for a kind the palette does not name)."""
     return PALETTE.get(kind, PALETTE["sequence"])
 
 
@@ -70,12 +71,12 @@ def node_label(node: DiagramNode, annotations: tuple[Annotation, ...], within: s
     """The HTML-like label of a node: title, what it computes, then the chosen annotations.
 
     The title is the node's name inside the box ``within`` (``branch3x3.ch3x3red`` in the box
-    of ``inception_4a``).
+    of ``inception_4a``); the input and the outputs, which no module runs, are titled so.
     """
     if node.role == "context":
         lines = [_describe_node(node)] if node.kind != "inception" else []
         return _html(node.id, lines, _annotations(node.output, None, None, ("shape",)))
-    title = _title(node.id, within)
+    title = node.role if node.role in ("input", "output") else _title(node.id, within)
     lines = _describe_node(node).split("\n") if node.role != "input" else []
     notes = _annotations(node.output, node.params, node.macs, annotations)
     return _html(title, [line for line in lines if line != title], notes)
