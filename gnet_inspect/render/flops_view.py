@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.console import Group, RenderableType
 from rich.text import Text
@@ -15,6 +15,8 @@ from gnet_inspect.render.console import grid, left_out
 from gnet_inspect.render.export import markdown_table
 from gnet_inspect.render.format import grouped, si, singular
 from gnet_inspect.render.view import View
+
+R = TypeVar("R")
 
 __all__ = [
     "breakdown_document",
@@ -116,56 +118,67 @@ def side_by_side_lines(s: SideBySide) -> list[str]:
     return lines
 
 
-def breakdown_renderable(b: Breakdown, width: int) -> RenderableType:
-    """A breakdown for the terminal, fitted to ``width``."""
-    title = (
+def _renderable(
+    title: str,
+    columns: tuple[Column[R], ...],
+    rows: tuple[R, ...],
+    aux_rows: tuple[R, ...],
+    lines: list[str],
+    width: int,
+) -> RenderableType:
+    table, dropped = grid(title, columns, rows, width)
+    parts: list[RenderableType] = [table, *left_out(dropped), *(Text(line) for line in lines)]
+    if aux_rows:
+        parts.append(grid(_AUX_TITLE, columns, aux_rows, width)[0])
+    return Group(*parts)
+
+
+def _markdown(
+    title: str,
+    columns: tuple[Column[R], ...],
+    rows: tuple[R, ...],
+    aux_rows: tuple[R, ...],
+    lines: list[str],
+) -> str:
+    parts = [f"### {title}\n", markdown_table(columns, rows)]
+    parts += ["\n".join(f"- {line}" for line in lines) + "\n"]
+    if aux_rows:
+        parts += [f"#### {_AUX_TITLE}\n", markdown_table(columns, aux_rows)]
+    return "\n".join(parts)
+
+
+def _breakdown_title(b: Breakdown) -> str:
+    return (
         f"Params and MACs by {singular(b.level)} ({b.label}, input {b.input_size}×{b.input_size})"
     )
-    table, dropped = grid(title, BREAKDOWN_COLUMNS, b.rows, width)
-    parts: list[RenderableType] = [table, *left_out(dropped)]
-    parts += [Text(line) for line in breakdown_lines(b)]
-    if b.aux_rows:
-        parts.append(
-            grid("Auxiliary heads (training only)", BREAKDOWN_COLUMNS, b.aux_rows, width)[0]
-        )
-    return Group(*parts)
+
+
+def _side_by_side_title(s: SideBySide) -> str:
+    return f"{s.other.label} against {s.base.label}, by {singular(s.base.level)}"
+
+
+def breakdown_renderable(b: Breakdown, width: int) -> RenderableType:
+    """A breakdown for the terminal, fitted to ``width``."""
+    lines = breakdown_lines(b)
+    return _renderable(_breakdown_title(b), BREAKDOWN_COLUMNS, b.rows, b.aux_rows, lines, width)
 
 
 def side_by_side_renderable(s: SideBySide, width: int) -> RenderableType:
     """A comparison for the terminal, fitted to ``width``."""
-    title = f"{s.other.label} against {s.base.label}, by {singular(s.base.level)}"
-    table, dropped = grid(title, PAIR_COLUMNS, s.rows, width)
-    parts: list[RenderableType] = [table, *left_out(dropped)]
-    parts += [Text(line) for line in side_by_side_lines(s)]
-    if s.aux_rows:
-        parts.append(grid(_AUX_TITLE, PAIR_COLUMNS, s.aux_rows, width)[0])
-    return Group(*parts)
+    lines = side_by_side_lines(s)
+    return _renderable(_side_by_side_title(s), PAIR_COLUMNS, s.rows, s.aux_rows, lines, width)
 
 
 def breakdown_markdown(b: Breakdown) -> str:
     """A breakdown as Markdown: the table, its lines, the aux heads."""
-    parts = [f"### Params and MACs by {singular(b.level)} ({b.label})\n"]
-    parts += [markdown_table(BREAKDOWN_COLUMNS, b.rows)]
-    parts += ["\n".join(f"- {line}" for line in breakdown_lines(b)) + "\n"]
-    if b.aux_rows:
-        parts += [
-            "#### Auxiliary heads (training only)\n",
-            markdown_table(BREAKDOWN_COLUMNS, b.aux_rows),
-        ]
-    return "\n".join(parts)
+    lines = breakdown_lines(b)
+    return _markdown(_breakdown_title(b), BREAKDOWN_COLUMNS, b.rows, b.aux_rows, lines)
 
 
 def side_by_side_markdown(s: SideBySide) -> str:
     """A comparison as Markdown: the table, its lines, the aux heads."""
-    parts = [f"### {s.other.label} against {s.base.label}, by {singular(s.base.level)}\n"]
-    parts += [markdown_table(PAIR_COLUMNS, s.rows)]
-    parts += ["\n".join(f"- {line}" for line in side_by_side_lines(s)) + "\n"]
-    if s.aux_rows:
-        parts += [
-            "#### Auxiliary heads (training only)\n",
-            markdown_table(PAIR_COLUMNS, s.aux_rows),
-        ]
-    return "\n".join(parts)
+    lines = side_by_side_lines(s)
+    return _markdown(_side_by_side_title(s), PAIR_COLUMNS, s.rows, s.aux_rows, lines)
 
 
 def _summary(b: Breakdown) -> dict[str, Any]:
