@@ -191,18 +191,6 @@ def test_docs_into_an_unwritable_folder_fails_in_one_line(cli):
     assert_one_line_error(run, "cannot create /proc/gnet-inspect-docs")
 
 
-def test_help_does_not_import_torch():
-    code = (
-        "import sys\n"
-        "from gnet_inspect.cli.main import main\n"
-        "main(['diagram', '--help']); main(['docs', '--help'])\n"
-        "assert 'torch' not in sys.modules, 'help imported torch'\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert "Usage" in done.stdout
-
-
 def test_docs_with_an_unknown_module_creates_no_folder(cli, tmp_path):
     run = cli("docs", str(tmp_path / "docs"), "--module", "inception_9z")
     assert_one_line_error(run, "inception_9z")

@@ -1,0 +1,20 @@
+"""Help for every command answers without importing torch (it is what keeps it fast)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_help_of_every_command_imports_no_torch():
+    code = (
+        "import sys\n"
+        "from gnet_inspect.cli.main import main\n"
+        "for args in ([], ['--help'], *([c, '--help'] for c in "
+        "('table', 'flops', 'diagram', 'docs', 'profile'))):\n"
+        "    assert main(args) == 0, args\n"
+        "assert 'torch' not in sys.modules, 'help imported torch'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("Usage") == 7
