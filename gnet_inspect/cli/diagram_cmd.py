@@ -106,8 +106,10 @@ def diagram(
     annotate: AnnotateOption = "shape,params,macs",
     legend: LegendOption = True,
 ) -> None:
-    """Draw the network (the paper's Figure 3) or one module (Figure 2) with graphviz, every node
-    carrying its measured output shape, params and MACs (the numbers `table` prints)."""
+    """Draw the network (Figure 3) or one module (Figure 2) with graphviz.
+
+    Every node carries its measured output shape, params and MACs: the numbers `table` prints.
+    """
     from gnet_inspect.figure import draw_figure, figure_request
 
     chosen = format.value if format else None

@@ -55,8 +55,11 @@ def docs(
     module: ModuleOption = None,
     format: DocsFormatOption = DocsFormat.svg,
 ) -> None:
-    """Write the documentation set: the whole network, one Inception module with and without
-    its reductions, Table 1 reproduced in Markdown, and an index.md that shows them all."""
+    """Write the figures and tables for documentation into a folder, in one go.
+
+    The whole network, one Inception module with and without its reductions, Table 1
+    reproduced and what the reductions save in Markdown, and an index.md showing them all.
+    """
     from gnet_inspect.docs import documentation_set
 
     with _WholeOrNothing(directory) as folder:
