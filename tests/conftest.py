@@ -70,3 +70,27 @@ def assert_one_line_error(run: Run, *fragments: str) -> None:
     assert "Traceback" not in run.err
     for fragment in fragments:
         assert fragment in lines[0], (fragment, lines[0])
+
+
+@pytest.fixture
+def console_script_to() -> Callable[..., Run]:
+    """Runs the console script with stdout on ``target`` (a path such as /dev/full), or on a
+    pipe whose reader has already gone (None)."""
+    script = Path(sys.executable).with_name("gnet-inspect")
+
+    def run(target: str | None, *args: str) -> Run:
+        if target is not None:
+            with open(target, "w") as stdout:
+                done = subprocess.run(
+                    [str(script), *args], stdout=stdout, stderr=subprocess.PIPE, text=True
+                )
+            return Run(done.returncode, "", done.stderr)
+        process = subprocess.Popen(
+            [str(script), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.close()
+        err = process.stderr.read()
+        return Run(process.wait(timeout=300), "", err)
+
+    return run

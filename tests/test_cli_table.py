@@ -191,3 +191,14 @@ def test_no_command_prints_the_help_and_no_error(cli):
     assert run.code == 0
     assert "Usage" in run.out
     assert run.err == ""
+
+
+def test_a_full_stdout_is_a_one_line_error(console_script_to, tmp_path):
+    run = console_script_to("/dev/full", "table", "--format", "json")
+    assert_one_line_error(run, "cannot write to standard output", "No space left on device")
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(console_script_to):
+    run = console_script_to(None, "table", "--format", "json")
+    assert run.code in (1, 141)  # typer ends a broken pipe with 1 itself; ours would be 141
+    assert run.err == ""

@@ -57,12 +57,23 @@ def render_text(renderable: object, width: int) -> str:
 
 
 def emit(data: str | bytes, output: Path | None) -> None:
-    """Writes ``data`` to ``output``, or to stdout when no output path is given."""
+    """Writes ``data`` to ``output``, or to stdout when no output path is given.
+
+    A reader that closed the pipe early (``| head``) raises BrokenPipeError for the entry point
+    to end quietly; any other failure to write stdout is an OutputError.
+    """
     if output is None:
-        if isinstance(data, bytes):
-            sys.stdout.buffer.write(data)
-        else:
-            sys.stdout.write(data)
+        try:
+            if isinstance(data, bytes):
+                sys.stdout.buffer.write(data)
+            else:
+                sys.stdout.write(data)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            message = f"cannot write to standard output: {exc.strerror or exc}"
+            raise OutputError(message) from None
         return
     write_atomically(output, data.encode() if isinstance(data, str) else data)
 

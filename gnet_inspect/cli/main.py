@@ -24,6 +24,7 @@ from gnet_inspect.errors import GnetInspectError
 __all__ = ["app", "main"]
 
 EXIT_ERROR = 1
+EXIT_BROKEN_PIPE = 141
 # Typer raises click's exceptions (from its own copy of click in recent releases); the base
 # class is found through the one exception class typer exports, whichever click it uses.
 _ClickException: type[Exception] = next(
@@ -49,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     except (typer.Abort, KeyboardInterrupt):
         _fail("interrupted")
         return 130
+    except BrokenPipeError:  # the reader (| head) has what it wanted: end quietly, as SIGPIPE
+        return EXIT_BROKEN_PIPE
     return result if isinstance(result, int) else 0
 
 
@@ -63,6 +66,9 @@ def run() -> None:
     imported torch takes about 0.3 s here and does nothing a finished command needs.
     """
     code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:  # a closed pipe or a full disk: nothing left to tell anyone
+            code = code or EXIT_ERROR
     os._exit(code)
