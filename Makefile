@@ -31,6 +31,7 @@ dot:
 lint: $(STAMP)
 	$(BIN)/ruff check gnet_inspect tests bench
 	$(BIN)/ruff format --check gnet_inspect tests bench
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

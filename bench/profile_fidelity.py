@@ -33,11 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from handwritten_googlenet import HandwrittenGoogLeNet, copy_weights
 
-from gnet_inspect.loader import load_spec
 from gnet_inspect.model import build_model
-from gnet_inspect.profiling import LatencyProfile, profile_model
-from gnet_inspect.profiling.placement import device_name, resolve_device
 from gnet_inspect.render.profile_view import profile_markdown
+from gnet_inspect.reports.profile import LatencyProfile, profile_model
+from gnet_inspect.reports.profile.placement import device_name, resolve_device
+from gnet_inspect.spec.loader import load_spec
 
 
 def main() -> int:
@@ -201,7 +201,7 @@ def _repeatability(runs: list[LatencyProfile], results: dict[str, Any]) -> str:
 def _speed(
     model: torch.nn.Module, device: torch.device, args: argparse.Namespace, results: dict[str, Any]
 ) -> str:
-    from gnet_inspect.profiling.placement import resolve_dtype
+    from gnet_inspect.reports.profile.placement import resolve_dtype
 
     dtype = resolve_dtype(args.dtype)
     hand = HandwrittenGoogLeNet()

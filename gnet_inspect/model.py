@@ -14,9 +14,8 @@ from typing import Literal, NamedTuple
 import torch
 from torch import Tensor, nn
 
-from gnet_inspect.notation import Size
-from gnet_inspect.shapes import infer_shapes
-from gnet_inspect.spec import (
+from gnet_inspect.spec.notation import Size
+from gnet_inspect.spec.schema import (
     AuxHead,
     ConvRow,
     DropoutRow,
@@ -29,6 +28,7 @@ from gnet_inspect.spec import (
     Row,
     SoftmaxRow,
 )
+from gnet_inspect.spec.shapes import infer_shapes
 
 __all__ = ["ConvUnit", "GoogLeNet", "GoogLeNetOutput", "Inception", "LinearUnit", "build_model"]
 

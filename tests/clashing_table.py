@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gnet_inspect.loader import bundled_table
+from gnet_inspect.spec.loader import bundled_table
 
 CLASHING_IDS = (
     ("{id: avgpool, type: avg pool", "{id: legend, type: avg pool"),

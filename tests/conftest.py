@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from gnet_inspect.analysis.table import TableReport, reproduce_table
 from gnet_inspect.cli.main import main
-from gnet_inspect.loader import load_spec
-from gnet_inspect.spec import NetworkSpec
+from gnet_inspect.reports.table import TableReport, reproduce_table
+from gnet_inspect.spec.loader import load_spec
+from gnet_inspect.spec.schema import NetworkSpec
 
 VARIANTS = ("paper", "caffe", "torchvision")
 

@@ -2,7 +2,7 @@
 
 Only the spec's channel numbers and windows are read; the spatial arithmetic, the widths and
 the counts are computed here from first principles (padding (k-1)/2 for convolutions, ceil
-rounding for pools), so a bug in gnet_inspect.shapes or in the builder cannot hide here.
+rounding for pools), so a bug in gnet_inspect.spec.shapes or in the builder cannot hide here.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from gnet_inspect.spec import (
+from gnet_inspect.spec.schema import (
     ConvRow,
     InceptionRow,
     LinearRow,

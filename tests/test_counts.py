@@ -12,9 +12,9 @@ import torch
 from formulas import row_counts
 from torch.utils.flop_counter import FlopCounterMode
 
-from gnet_inspect.analysis.measure import measure
+from gnet_inspect.measure.measure import measure
 from gnet_inspect.model import build_model
-from gnet_inspect.spec import NetworkSpec
+from gnet_inspect.spec.schema import NetworkSpec
 
 # Published figures (reference/googlenet-paper.md): BVLC Caffe's deploy and training nets,
 # torchvision's model metadata (its "1.498 GFLOPS" are these multiply-adds).
@@ -111,8 +111,8 @@ def test_other_ops_count_pooling_windows_apart_from_macs(reports):
 
 
 def test_training_and_eval_mode_count_the_main_path_alike(specs):
-    from gnet_inspect.analysis.graph import kept_mode
-    from gnet_inspect.analysis.macs import count_macs
+    from gnet_inspect.measure.macs import count_macs
+    from gnet_inspect.measure.trace import kept_mode
 
     for spec in specs.values():
         model = build_model(spec, weights="zeros")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from gnet_inspect.ablation import with_separable_conv1, without_reductions
-from gnet_inspect.analysis.measure import measure
+from gnet_inspect.measure.measure import measure
+from gnet_inspect.spec.whatifs import with_separable_conv1, without_reductions
 
 
 def test_paper_network_is_22_layers_deep_and_27_with_pooling(reports):

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from conftest import assert_one_line_error
 
-from gnet_inspect.analysis.table import reproduce_table
 from gnet_inspect.render.export import to_markdown
+from gnet_inspect.reports.table import reproduce_table
 
 GOLDEN = Path(__file__).parent / "golden"
 FIGURES = Path(__file__).parent.parent / "docs" / "figures"

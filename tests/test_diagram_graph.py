@@ -14,8 +14,9 @@ import pytest
 from clashing_table import write_clashing_table
 from torch import nn
 
-from gnet_inspect.ablation import without_reductions
-from gnet_inspect.analysis.diagram_graph import (
+from gnet_inspect.errors import OptionError
+from gnet_inspect.model import ConvUnit, Inception, LinearUnit
+from gnet_inspect.reports.diagram.graph import (
     DEPTHS,
     INPUT,
     OUTPUT,
@@ -24,10 +25,9 @@ from gnet_inspect.analysis.diagram_graph import (
     diagram_graph,
     sink,
 )
-from gnet_inspect.analysis.table import reproduce_table
-from gnet_inspect.errors import OptionError
-from gnet_inspect.loader import load_spec
-from gnet_inspect.model import ConvUnit, Inception, LinearUnit
+from gnet_inspect.reports.table import reproduce_table
+from gnet_inspect.spec.loader import load_spec
+from gnet_inspect.spec.whatifs import without_reductions
 
 
 # Rows (and the aux heads' rows) renamed to the names a diagram could use for its own nodes.

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from clashing_table import write_clashing_table
 
-from gnet_inspect.ablation import without_reductions
-from gnet_inspect.analysis.diagram_graph import build_and_measure, diagram_graph
 from gnet_inspect.errors import OptionError, RenderError
-from gnet_inspect.figure import diagram_format, figure_request, parse_annotations
-from gnet_inspect.loader import load_spec
 from gnet_inspect.render.diagram import LEGEND, DiagramStyle, render_diagram, to_dot
+from gnet_inspect.render.figure import diagram_format, figure_request, parse_annotations
+from gnet_inspect.reports.diagram.graph import build_and_measure, diagram_graph
+from gnet_inspect.spec.loader import load_spec
+from gnet_inspect.spec.whatifs import without_reductions
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"

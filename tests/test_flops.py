@@ -11,7 +11,14 @@ import yaml
 from conftest import assert_one_line_error
 from formulas import row_counts
 
-from gnet_inspect.ablation import (
+from gnet_inspect.errors import OptionError
+from gnet_inspect.measure.measure import measure
+from gnet_inspect.model import build_model
+from gnet_inspect.reports.flops import LEVELS, break_down
+from gnet_inspect.reports.flops_compare import side_by_side
+from gnet_inspect.reports.table import compare, reproduce_table
+from gnet_inspect.spec.schema import InceptionRow
+from gnet_inspect.spec.whatifs import (
     apply_whatifs,
     with_ch5x5_kernel,
     with_fc_head,
@@ -19,13 +26,6 @@ from gnet_inspect.ablation import (
     without_aux_heads,
     without_reductions,
 )
-from gnet_inspect.analysis.breakdown import LEVELS, break_down
-from gnet_inspect.analysis.measure import measure
-from gnet_inspect.analysis.side_by_side import side_by_side
-from gnet_inspect.analysis.table import compare, reproduce_table
-from gnet_inspect.errors import OptionError
-from gnet_inspect.model import build_model
-from gnet_inspect.spec import InceptionRow
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -153,7 +153,7 @@ def test_whatifs_refuse_tables_they_do_not_apply_to(tmp_path):
             allow_unicode=True,
         )
     )
-    from gnet_inspect.loader import load_spec
+    from gnet_inspect.spec.loader import load_spec
 
     spec = load_spec(table)
     for name in ("separable-conv1", "no-aux", "fc-head", "3x3-in-5x5"):

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from gnet_inspect.analysis.measure import measure_model
+from gnet_inspect.measure.measure import measure_model
 from gnet_inspect.model import GoogLeNetOutput, build_model
 
 

@@ -50,7 +50,7 @@ def test_wheel_ships_every_module_and_the_tables_and_runs_from_another_directory
         capture_output=True,
     )
     code = (
-        "import gnet_inspect.loader as loader\n"
+        "import gnet_inspect.spec.loader as loader\n"
         "assert str(loader.bundled_table()).startswith(" + repr(str(site)) + ")\n"
         "print(loader.load_spec(variant='caffe').row_ids[:3])\n"
     )

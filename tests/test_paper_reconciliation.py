@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from gnet_inspect.analysis.table import compare
-from gnet_inspect.notation import parse_count
+from gnet_inspect.reports.table import compare
+from gnet_inspect.spec.notation import parse_count
 
 # reference/googlenet-paper.md, "Known discrepancies in Table 1": the params column is off on
 # conv1, 4a, 4c, 4d, 4e, 5a and 5b, and within one K on 3b and 4b; the ops column is off on
@@ -96,8 +96,8 @@ def test_a_variant_that_reshapes_rows_says_it_is_not_the_printed_network(reports
 
 
 def test_printed_ops_are_not_compared_at_another_input_size(specs):
-    from gnet_inspect.analysis.table import reproduce_table
     from gnet_inspect.render.table_layout import caveats
+    from gnet_inspect.reports.table import reproduce_table
 
     report = reproduce_table(specs["torchvision"], 320)
     assert all(row.ops_vs_paper is None for row in report.rows)

@@ -14,13 +14,18 @@ from formulas import row_counts
 from model_state import assert_same, snapshot
 from torch import nn
 
-from gnet_inspect.ablation import without_reductions
-from gnet_inspect.analysis.breakdown import flops_breakdown
-from gnet_inspect.analysis.table import reproduce_table
 from gnet_inspect.errors import DeviceError, OptionError
 from gnet_inspect.model import GoogLeNet, build_model
-from gnet_inspect.profiling import LatencyProfile, LatencyStats, profile_latency, profile_model
-from gnet_inspect.profiling.timing import plan_blocks, time_passes
+from gnet_inspect.reports.flops import flops_breakdown
+from gnet_inspect.reports.profile import (
+    LatencyProfile,
+    LatencyStats,
+    profile_latency,
+    profile_model,
+)
+from gnet_inspect.reports.profile.timing import plan_blocks, time_passes
+from gnet_inspect.reports.table import reproduce_table
+from gnet_inspect.spec.whatifs import without_reductions
 
 SMALL = {"warmup": 1, "repeats": 3}
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from gnet_inspect.analysis.params import count_params
+from gnet_inspect.measure.params import count_params
 from gnet_inspect.model import build_model
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"

@@ -17,14 +17,14 @@ import torch
 from conftest import assert_one_line_error
 
 from gnet_inspect.cli.emit import render_text
-from gnet_inspect.profiling import (
+from gnet_inspect.render.profile_view import profile_markdown, profile_renderable, profile_view
+from gnet_inspect.reports.profile import (
     BlockLatency,
     LatencyProfile,
     LatencyStats,
     ProfileSettings,
     profile_latency,
 )
-from gnet_inspect.render.profile_view import profile_markdown, profile_renderable, profile_view
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"

@@ -13,8 +13,8 @@ from torch import nn
 
 from gnet_inspect.errors import DeviceError
 from gnet_inspect.model import build_model
-from gnet_inspect.profiling import profile_latency, profile_model
-from gnet_inspect.profiling.timing import plan_blocks, time_passes
+from gnet_inspect.reports.profile import profile_latency, profile_model
+from gnet_inspect.reports.profile.timing import plan_blocks, time_passes
 
 pytestmark = [
     pytest.mark.cuda,

@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from torch.utils.flop_counter import FlopCounterMode
 
-from gnet_inspect.analysis.measure import measure
 from gnet_inspect.errors import SpecError
-from gnet_inspect.loader import load_spec
+from gnet_inspect.measure.measure import measure
 from gnet_inspect.model import build_model
+from gnet_inspect.spec.loader import load_spec
 
 SETTINGS = settings(
     max_examples=25,

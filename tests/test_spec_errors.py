@@ -10,7 +10,7 @@ import yaml
 from conftest import assert_one_line_error
 
 from gnet_inspect.errors import SpecError
-from gnet_inspect.loader import bundled_table, load_spec
+from gnet_inspect.spec.loader import bundled_table, load_spec
 
 BASE = yaml.safe_load(bundled_table().read_text(encoding="utf-8"))
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from gnet_inspect.spec import NetworkSpec
+    from gnet_inspect.spec.schema import NetworkSpec
 
 __all__ = [
     "Format",
@@ -103,11 +103,11 @@ FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output for
 
 def load(spec: Path | None, variant: str | None, reduce: Reduce = Reduce.on) -> NetworkSpec:
     """The spec the options name, with the reductions removed when ``reduce`` is off."""
-    from gnet_inspect.loader import load_spec
+    from gnet_inspect.spec.loader import load_spec
 
     network = load_spec(spec, variant)
     if reduce is Reduce.off:
-        from gnet_inspect.ablation import without_reductions
+        from gnet_inspect.spec.whatifs import without_reductions
 
         network = without_reductions(network)
     return network

@@ -110,7 +110,7 @@ def diagram(
 
     Every node carries its measured output shape, params and MACs: the numbers `table` prints.
     """
-    from gnet_inspect.figure import draw_figure, figure_request
+    from gnet_inspect.render.figure import draw_figure, figure_request
 
     chosen = format.value if format else None
     request = figure_request(chosen, output, annotate, direction.value, legend, sys.stdout.isatty())

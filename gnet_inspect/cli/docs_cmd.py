@@ -15,7 +15,7 @@ from gnet_inspect.cli.emit import write_atomically
 from gnet_inspect.errors import OutputError
 
 if TYPE_CHECKING:
-    from gnet_inspect.docs import DocFile
+    from gnet_inspect.render.docs import DocFile
 
 __all__ = ["docs"]
 
@@ -60,7 +60,7 @@ def docs(
     The whole network, one Inception module with and without its reductions, Table 1
     reproduced and what the reductions save in Markdown, and an index.md showing them all.
     """
-    from gnet_inspect.docs import documentation_set
+    from gnet_inspect.render.docs import documentation_set
 
     with _WholeOrNothing(directory) as folder:
         folder.write(documentation_set(load(spec, variant), format.value, module, input_size))

@@ -73,10 +73,10 @@ def flops(
 
     --reduce off and --whatif measure what the 1×1 reductions and other design choices buy.
     """
-    from gnet_inspect.ablation import apply_whatifs
-    from gnet_inspect.analysis.breakdown import flops_breakdown
-    from gnet_inspect.analysis.side_by_side import compare_networks
     from gnet_inspect.render.flops_view import breakdown_view, side_by_side_view
+    from gnet_inspect.reports.flops import flops_breakdown
+    from gnet_inspect.reports.flops_compare import compare_networks
+    from gnet_inspect.spec.whatifs import apply_whatifs
 
     network = apply_whatifs(load(spec, variant, reduce), [w.value for w in whatif or []])
     if compare and not network.whatifs:

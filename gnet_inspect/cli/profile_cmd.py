@@ -75,8 +75,8 @@ def profile(
     Each block gets its median, p10–p90 and sample count, its share of the time against its
     share of the MACs, and its achieved FLOP/s.
     """
-    from gnet_inspect.profiling import profile_latency
     from gnet_inspect.render.profile_view import profile_view
+    from gnet_inspect.reports.profile import profile_latency
 
     network = load(spec, variant, reduce)
     with _progress_bar() as on_progress:

@@ -26,8 +26,8 @@ def table(
     output: Output = None,
 ) -> None:
     """Reproduce Table 1 from the built network: measured params and MACs beside the print."""
-    from gnet_inspect.analysis.table import reproduce_table
     from gnet_inspect.render.console import table_view
+    from gnet_inspect.reports.table import reproduce_table
 
     report = reproduce_table(load(spec, variant), input_size)
     emit_view(table_view(report), format.value, output)

@@ -9,7 +9,6 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from gnet_inspect.analysis.table import TableReport, TableRow
 from gnet_inspect.render.columns import Column, cells, fit, widths
 from gnet_inspect.render.table_layout import (
     AUX_COLUMNS,
@@ -19,6 +18,7 @@ from gnet_inspect.render.table_layout import (
     summary_lines,
 )
 from gnet_inspect.render.view import View
+from gnet_inspect.reports.table import TableReport, TableRow
 
 __all__ = ["grid", "left_out", "table_renderable", "table_view"]
 

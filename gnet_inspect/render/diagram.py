@@ -16,7 +16,6 @@ from typing import Literal, get_args
 
 import graphviz  # type: ignore[import-untyped]
 
-from gnet_inspect.analysis.diagram_graph import Container, DiagramGraph, DiagramNode
 from gnet_inspect.errors import RenderError
 from gnet_inspect.render.diagram_labels import (
     ANNOTATIONS,
@@ -26,6 +25,7 @@ from gnet_inspect.render.diagram_labels import (
     fill,
     node_label,
 )
+from gnet_inspect.reports.diagram.graph import Container, DiagramGraph, DiagramNode
 
 __all__ = [
     "FORMATS",

@@ -9,8 +9,8 @@ from __future__ import annotations
 from html import escape
 from typing import Literal
 
-from gnet_inspect.analysis.diagram_nodes import Container, DiagramNode, Layer
 from gnet_inspect.render.format import si
+from gnet_inspect.reports.diagram.nodes import Container, DiagramNode, Layer
 
 __all__ = [
     "ANNOTATIONS",

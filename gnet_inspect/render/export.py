@@ -9,7 +9,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Any, TypeVar
 
-from gnet_inspect.analysis.table import TableReport
 from gnet_inspect.render.columns import Column, cells
 from gnet_inspect.render.table_layout import (
     AUX_COLUMNS,
@@ -18,6 +17,7 @@ from gnet_inspect.render.table_layout import (
     footnotes,
     summary_lines,
 )
+from gnet_inspect.reports.table import TableReport
 
 __all__ = ["markdown_table", "table_document", "to_csv", "to_json", "to_markdown"]
 

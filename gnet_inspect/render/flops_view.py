@@ -8,13 +8,13 @@ from typing import Any, TypeVar
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from gnet_inspect.analysis.breakdown import Breakdown, BreakdownRow
-from gnet_inspect.analysis.side_by_side import PairRow, SideBySide
 from gnet_inspect.render.columns import Column
 from gnet_inspect.render.console import grid, left_out
 from gnet_inspect.render.export import markdown_table
 from gnet_inspect.render.format import grouped, si, singular
 from gnet_inspect.render.view import View
+from gnet_inspect.reports.flops import Breakdown, BreakdownRow
+from gnet_inspect.reports.flops_compare import PairRow, SideBySide
 
 R = TypeVar("R")
 

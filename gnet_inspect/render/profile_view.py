@@ -12,12 +12,12 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from gnet_inspect.profiling.result import LatencyProfile
 from gnet_inspect.render.columns import Column
 from gnet_inspect.render.console import grid, left_out
 from gnet_inspect.render.export import markdown_table
 from gnet_inspect.render.format import si, significant, singular
 from gnet_inspect.render.view import View
+from gnet_inspect.reports.profile.result import LatencyProfile
 
 __all__ = [
     "PROFILE_COLUMNS",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from gnet_inspect.analysis.table import Comparison, TableReport, TableRow
 from gnet_inspect.render.columns import Column
 from gnet_inspect.render.format import STATUS_MARKS, grouped, si, signed, significant
+from gnet_inspect.reports.table import Comparison, TableReport, TableRow
 
 __all__ = ["AUX_COLUMNS", "TABLE_COLUMNS", "caveats", "flag", "footnotes", "summary_lines"]
 

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gnet_inspect.analysis.graph import PARAM_KINDS, POOL_KINDS, LayerGraph, LayerNode
+from gnet_inspect.measure.trace import PARAM_KINDS, POOL_KINDS, LayerGraph, LayerNode
 
 __all__ = ["BLOCK_RULE", "DepthReport", "measure_depth"]
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import torch
 
-from gnet_inspect.analysis.measure import ModuleMeasure, measure
 from gnet_inspect.errors import OptionError
+from gnet_inspect.measure.measure import ModuleMeasure, measure
 from gnet_inspect.model import GoogLeNet, build_model
-from gnet_inspect.profiling.placement import (
+from gnet_inspect.reports.profile.placement import (
     DtypeName,
     check_dtype,
     check_forward,
@@ -22,15 +22,22 @@ from gnet_inspect.profiling.placement import (
     resolve_dtype,
     running,
 )
-from gnet_inspect.profiling.result import (
+from gnet_inspect.reports.profile.result import (
     BlockLatency,
     LatencyProfile,
     LatencyStats,
     ProfileSettings,
 )
-from gnet_inspect.profiling.timing import Block, Depth, Progress, Samples, plan_blocks, time_passes
-from gnet_inspect.shapes import infer_shapes
-from gnet_inspect.spec import NetworkSpec
+from gnet_inspect.reports.profile.timing import (
+    Block,
+    Depth,
+    Progress,
+    Samples,
+    plan_blocks,
+    time_passes,
+)
+from gnet_inspect.spec.schema import NetworkSpec
+from gnet_inspect.spec.shapes import infer_shapes
 
 __all__ = ["profile_latency", "profile_model"]
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from gnet_inspect.analysis.collapse import ModuleTree, Operation, inside
-from gnet_inspect.notation import Size
+from gnet_inspect.reports.diagram.tree import ModuleTree, Operation, inside
+from gnet_inspect.spec.notation import Size
 
 if TYPE_CHECKING:
     from torch import nn
 
-    from gnet_inspect.analysis.measure import Measurement
+    from gnet_inspect.measure.measure import Measurement
 
 __all__ = ["Container", "DiagramNode", "Layer", "Role", "diagram_containers", "diagram_nodes"]
 

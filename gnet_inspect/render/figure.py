@@ -23,7 +23,7 @@ from gnet_inspect.render.diagram import (
 from gnet_inspect.render.diagram_labels import ANNOTATIONS, Annotation
 
 if TYPE_CHECKING:
-    from gnet_inspect.spec import NetworkSpec
+    from gnet_inspect.spec.schema import NetworkSpec
 
 __all__ = [
     "FigureRequest",
@@ -96,7 +96,7 @@ def draw_figure(
         OptionError: ``module`` names no module of the network, or ``depth`` is unknown.
         RenderError: ``dot`` fails.
     """
-    from gnet_inspect.analysis.diagram_graph import network_diagram
+    from gnet_inspect.reports.diagram.graph import network_diagram
 
     graph = network_diagram(spec, depth, module, input_size)
     return render_diagram(graph, request.format, request.style)

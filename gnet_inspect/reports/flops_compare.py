@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from gnet_inspect.analysis.breakdown import Breakdown, BreakdownRow, Level, flops_breakdown
 from gnet_inspect.errors import OptionError
-from gnet_inspect.spec import NetworkSpec
+from gnet_inspect.reports.flops import Breakdown, BreakdownRow, Level, flops_breakdown
+from gnet_inspect.spec.schema import NetworkSpec
 
 if TYPE_CHECKING:
     import pandas as pd

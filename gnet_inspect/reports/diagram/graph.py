@@ -12,7 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from gnet_inspect.analysis.collapse import (
+from gnet_inspect.errors import OptionError
+from gnet_inspect.reports.diagram.nodes import (
+    Container,
+    DiagramNode,
+    Layer,
+    diagram_containers,
+    diagram_nodes,
+)
+from gnet_inspect.reports.diagram.tree import (
     DEPTHS,
     INPUT,
     OUTPUT,
@@ -23,21 +31,13 @@ from gnet_inspect.analysis.collapse import (
     operations,
     sink,
 )
-from gnet_inspect.analysis.diagram_nodes import (
-    Container,
-    DiagramNode,
-    Layer,
-    diagram_containers,
-    diagram_nodes,
-)
-from gnet_inspect.errors import OptionError
 
 if TYPE_CHECKING:
     from torch import nn
 
-    from gnet_inspect.analysis.measure import Measurement
+    from gnet_inspect.measure.measure import Measurement
     from gnet_inspect.model import GoogLeNet
-    from gnet_inspect.spec import NetworkSpec
+    from gnet_inspect.spec.schema import NetworkSpec
 
 __all__ = [
     "DEPTHS",
@@ -93,9 +93,9 @@ def build_and_measure(
     spec: NetworkSpec, input_size: int | None = None
 ) -> tuple[GoogLeNet, Measurement]:
     """Builds ``spec`` and measures it as ``measure`` does, keeping the model for its layers."""
-    from gnet_inspect.analysis.measure import measure_model
+    from gnet_inspect.measure.measure import measure_model
     from gnet_inspect.model import build_model
-    from gnet_inspect.shapes import infer_shapes
+    from gnet_inspect.spec.shapes import infer_shapes
 
     size = input_size or spec.input.height
     infer_shapes(spec, size)

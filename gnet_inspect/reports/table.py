@@ -12,11 +12,11 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
-from gnet_inspect.analysis.depth import BLOCK_RULE, DepthReport
-from gnet_inspect.analysis.measure import Measurement, RowMeasure, measure
-from gnet_inspect.notation import PrintedCount
-from gnet_inspect.shapes import qualified_rows
-from gnet_inspect.spec import ConvRow, DropoutRow, InceptionRow, NetworkSpec, Row
+from gnet_inspect.measure.depth import BLOCK_RULE, DepthReport
+from gnet_inspect.measure.measure import Measurement, RowMeasure, measure
+from gnet_inspect.spec.notation import PrintedCount
+from gnet_inspect.spec.schema import ConvRow, DropoutRow, InceptionRow, NetworkSpec, Row
+from gnet_inspect.spec.shapes import qualified_rows
 
 if TYPE_CHECKING:
     import pandas as pd

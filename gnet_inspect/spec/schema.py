@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from gnet_inspect.notation import PrintedCount, Size, Window
+from gnet_inspect.spec.notation import PrintedCount, Size, Window
 
 __all__ = [
     "AuxHead",

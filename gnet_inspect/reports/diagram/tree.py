@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from gnet_inspect.analysis.measure import Measurement
+    from gnet_inspect.measure.measure import Measurement
 
 __all__ = [
     "DEPTHS",

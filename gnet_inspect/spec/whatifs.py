@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from gnet_inspect.errors import OptionError
-from gnet_inspect.spec import (
+from gnet_inspect.spec.schema import (
     ConvRow,
     DropoutRow,
     InceptionRow,

@@ -5,10 +5,8 @@ Every failure names the file, the row's YAML path (``rows[5].ch3x3``) and what w
 
 from __future__ import annotations
 
-import re
-from functools import cache
-
-from gnet_inspect.notation import (
+from gnet_inspect.spec.names import is_free_name
+from gnet_inspect.spec.notation import (
     PrintedCount,
     Size,
     Window,
@@ -16,7 +14,7 @@ from gnet_inspect.notation import (
     parse_size,
     parse_window,
 )
-from gnet_inspect.spec import (
+from gnet_inspect.spec.schema import (
     ConvRow,
     DropoutRow,
     InceptionRow,
@@ -27,12 +25,11 @@ from gnet_inspect.spec import (
     Row,
     SoftmaxRow,
 )
-from gnet_inspect.yaml_source import Node
+from gnet_inspect.spec.yaml_source import Node
 
 __all__ = [
     "ROW_TYPES",
     "check_ids",
-    "is_free_name",
     "parse_row",
     "read_count",
     "read_size",
@@ -51,13 +48,6 @@ ROW_TYPES: dict[str, tuple[str, ...]] = {
     "linear": ("relu",),
     "softmax": (),
 }
-_ID = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-def is_free_name(name: str) -> bool:
-    """Whether ``name`` can name a submodule: lower-case letters, digits and '_', starting
-    with a letter, and no attribute a torch module already has."""
-    return bool(_ID.match(name)) and name not in _reserved_names()
 
 
 def parse_row(node: Node) -> tuple[Row, Node]:
@@ -75,7 +65,8 @@ def parse_row(node: Node) -> tuple[Row, Node]:
     if not is_free_name(row_id):
         fields["id"].fail(
             f"'{row_id}' cannot name a module; use lower-case letters, digits and '_', "
-            "starting with a letter, and not a torch.nn.Module attribute"
+            "starting with a letter, "
+            "and not an attribute the network already has (such as 'spec' or 'forward')"
         )
     printed = Printed(
         type=kind,
@@ -218,10 +209,3 @@ def read_count(node: Node) -> PrintedCount:
         return parse_count(node.text())
     except ValueError as exc:
         node.fail(str(exc))
-
-
-@cache
-def _reserved_names() -> frozenset[str]:
-    import torch.nn  # the only torch the loader needs: which names a module already has
-
-    return frozenset(dir(torch.nn.Module())) | frozenset(dir(torch.nn.Sequential()))

@@ -16,15 +16,15 @@ from typing import TypeVar
 import torch
 from torch import Tensor, nn
 
-from gnet_inspect.analysis.depth import DepthReport, measure_depth
-from gnet_inspect.analysis.graph import LayerGraph, kept_mode, trace_graph
-from gnet_inspect.analysis.macs import count_macs
-from gnet_inspect.analysis.params import ParamCount, count_params
 from gnet_inspect.errors import InputSizeError
+from gnet_inspect.measure.depth import DepthReport, measure_depth
+from gnet_inspect.measure.macs import count_macs
+from gnet_inspect.measure.params import ParamCount, count_params
+from gnet_inspect.measure.trace import LayerGraph, kept_mode, trace_graph
 from gnet_inspect.model import GoogLeNet, build_model
-from gnet_inspect.notation import Size
-from gnet_inspect.shapes import ShapePlan, infer_shapes
-from gnet_inspect.spec import NetworkSpec, Row
+from gnet_inspect.spec.notation import Size
+from gnet_inspect.spec.schema import NetworkSpec, Row
+from gnet_inspect.spec.shapes import ShapePlan, infer_shapes
 
 T = TypeVar("T")
 

@@ -11,8 +11,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from gnet_inspect.errors import InputSizeError
-from gnet_inspect.notation import Size, Window
-from gnet_inspect.spec import (
+from gnet_inspect.spec.notation import Size, Window
+from gnet_inspect.spec.schema import (
     ConvRow,
     DropoutRow,
     InceptionRow,

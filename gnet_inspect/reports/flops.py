@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from gnet_inspect.analysis.measure import Measurement, ModuleMeasure, RowMeasure
-from gnet_inspect.notation import Size
-from gnet_inspect.spec import NetworkSpec
+from gnet_inspect.measure.measure import Measurement, ModuleMeasure, RowMeasure
+from gnet_inspect.spec.notation import Size
+from gnet_inspect.spec.schema import NetworkSpec
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -126,7 +126,7 @@ def break_down(measured: Measurement, level: Level) -> Breakdown:
 
 
 def _row_kind(spec: NetworkSpec, qid: str) -> str:
-    from gnet_inspect.shapes import qualified_rows
+    from gnet_inspect.spec.shapes import qualified_rows
 
     return next(row.printed.type for q, row, _ in qualified_rows(spec) if q == qid)
 
@@ -193,6 +193,6 @@ def _grid(size: Size) -> tuple[int, int]:
 
 def flops_breakdown(spec: NetworkSpec, level: Level, input_size: int | None = None) -> Breakdown:
     """Builds and measures ``spec``, then breaks it down at ``level``."""
-    from gnet_inspect.analysis.measure import measure
+    from gnet_inspect.measure.measure import measure
 
     return break_down(measure(spec, input_size), level)

@@ -9,7 +9,7 @@ where it was written.
 
 from __future__ import annotations
 
-from gnet_inspect.yaml_source import Node
+from gnet_inspect.spec.yaml_source import Node
 
 __all__ = [
     "VARIANT_KEYS",

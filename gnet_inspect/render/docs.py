@@ -10,20 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from gnet_inspect.ablation import without_reductions
-from gnet_inspect.analysis.breakdown import break_down
-from gnet_inspect.analysis.diagram_graph import build_and_measure, diagram_graph
-from gnet_inspect.analysis.side_by_side import side_by_side
-from gnet_inspect.analysis.table import report_from
 from gnet_inspect.render.diagram import DiagramFormat, DiagramStyle, render_diagram, require_dot
 from gnet_inspect.render.export import to_markdown
 from gnet_inspect.render.flops_view import side_by_side_markdown
-from gnet_inspect.spec import InceptionRow, NetworkSpec
+from gnet_inspect.reports.diagram.graph import build_and_measure, diagram_graph
+from gnet_inspect.reports.flops import break_down
+from gnet_inspect.reports.flops_compare import side_by_side
+from gnet_inspect.reports.table import report_from
+from gnet_inspect.spec.schema import InceptionRow, NetworkSpec
+from gnet_inspect.spec.whatifs import without_reductions
 
 if TYPE_CHECKING:
     from torch import nn
 
-    from gnet_inspect.analysis.measure import Measurement
+    from gnet_inspect.measure.measure import Measurement
 
 __all__ = ["INDEX", "REDUCTIONS", "TABLE", "DocFile", "documentation_set"]
 

@@ -19,8 +19,8 @@ from typing import Literal, get_args
 import torch
 from torch import Tensor, nn
 
-from gnet_inspect.analysis.graph import kept_mode
 from gnet_inspect.errors import DeviceError, OptionError
+from gnet_inspect.measure.trace import kept_mode
 
 __all__ = [
     "DTYPES",

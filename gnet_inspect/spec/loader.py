@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from gnet_inspect.errors import InputSizeError, SpecError
-from gnet_inspect.notation import parse_size
-from gnet_inspect.rows import check_ids, is_free_name, parse_row, read_count, read_size
-from gnet_inspect.shapes import infer_shapes, qualified_rows
-from gnet_inspect.spec import (
+from gnet_inspect.spec.names import is_free_name
+from gnet_inspect.spec.notation import parse_size
+from gnet_inspect.spec.rows import check_ids, parse_row, read_count, read_size
+from gnet_inspect.spec.schema import (
     AuxHead,
     Claims,
     CountConvention,
@@ -22,7 +22,8 @@ from gnet_inspect.spec import (
     NetworkSpec,
     Row,
 )
-from gnet_inspect.variants import (
+from gnet_inspect.spec.shapes import infer_shapes, qualified_rows
+from gnet_inspect.spec.variants import (
     changes_network,
     check_overlays,
     describe,
@@ -30,7 +31,7 @@ from gnet_inspect.variants import (
     overlay_rows,
     pick_variant,
 )
-from gnet_inspect.yaml_source import Node, load_document
+from gnet_inspect.spec.yaml_source import Node, load_document
 
 __all__ = ["DEFAULT_TABLE", "bundled_table", "list_variants", "load_spec"]
 
