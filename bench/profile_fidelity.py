@@ -35,8 +35,9 @@ from handwritten_googlenet import HandwrittenGoogLeNet, copy_weights
 
 from gnet_inspect.model import build_model
 from gnet_inspect.render.profile_view import profile_markdown
-from gnet_inspect.reports.profile import LatencyProfile, profile_model
+from gnet_inspect.reports.profile.latency import profile_latency
 from gnet_inspect.reports.profile.placement import device_name, resolve_device
+from gnet_inspect.reports.profile.result import LatencyProfile
 from gnet_inspect.spec.loader import load_spec
 
 
@@ -61,7 +62,7 @@ def main() -> int:
     log: list[str] = []
 
     def profile(depth: str, label: str) -> LatencyProfile:
-        run = partial(profile_model, model, args.input_size, depth=depth, **options)
+        run = partial(profile_latency, model, args.input_size, depth=depth, **options)
         return _uncontended(label, run, log)
 
     profiles = {d: profile(d, f"profile at {d} depth") for d in _DEPTHS}

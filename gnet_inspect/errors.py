@@ -6,6 +6,8 @@ __all__ = [
     "DeviceError",
     "GnetInspectError",
     "InputSizeError",
+    "MemoryLimitError",
+    "NetworkTypeError",
     "OptionError",
     "OutputError",
     "RenderError",
@@ -64,3 +66,12 @@ class RenderError(GnetInspectError):
 
 class OutputError(GnetInspectError):
     """An output path that cannot be written."""
+
+
+class MemoryLimitError(GnetInspectError):
+    """A request that would not fit in the memory this process can have (checked before
+    allocating), or that the allocator refused."""
+
+
+class NetworkTypeError(GnetInspectError, TypeError):
+    """A value given to the public API that it does not take (a network it did not build)."""

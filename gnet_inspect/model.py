@@ -9,6 +9,7 @@ a spec that loaded.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Literal, NamedTuple
 
 import torch
@@ -30,7 +31,16 @@ from gnet_inspect.spec.schema import (
 )
 from gnet_inspect.spec.shapes import infer_shapes
 
-__all__ = ["ConvUnit", "GoogLeNet", "GoogLeNetOutput", "Inception", "LinearUnit", "build_model"]
+__all__ = [
+    "AuxClassifier",
+    "ConvUnit",
+    "GoogLeNet",
+    "GoogLeNetOutput",
+    "Inception",
+    "LinearUnit",
+    "build_model",
+    "fill_zeros",
+]
 
 
 class GoogLeNetOutput(NamedTuple):
@@ -224,7 +234,7 @@ class GoogLeNet(nn.Module):
         return loss
 
 
-def _build_head(head: AuxHead, inputs: dict[str, Size], style: LayerStyle) -> AuxClassifier:
+def _build_head(head: AuxHead, inputs: Mapping[str, Size], style: LayerStyle) -> AuxClassifier:
     layers: OrderedDict[str, nn.Module] = OrderedDict()
     for row in head.rows:
         module = build_row(row, inputs[f"{head.id}.{row.id}"], style)
@@ -246,7 +256,7 @@ def _init_weights(model: nn.Module) -> None:
             nn.init.zeros_(bias)
 
 
-def _zeros(model: nn.Module) -> None:
+def fill_zeros(model: nn.Module) -> None:
     """Gives every parameter and buffer of a model built on the meta device real zeros."""
     for module in model.modules():
         for name, param in list(module.named_parameters(recurse=False)):
@@ -256,7 +266,7 @@ def _zeros(model: nn.Module) -> None:
             setattr(module, name, torch.zeros(buffer.shape, dtype=buffer.dtype))
 
 
-def build_model(spec: NetworkSpec, weights: Literal["init", "zeros"] = "init") -> GoogLeNet:
+def build_model(spec: NetworkSpec, weights: Literal["init", "zeros", "meta"] = "init") -> GoogLeNet:
     """Builds ``spec`` as a GoogLeNet module on the CPU, in training mode.
 
     Args:
@@ -264,12 +274,14 @@ def build_model(spec: NetworkSpec, weights: Literal["init", "zeros"] = "init") -
         weights: ``"init"`` initialises for training (He-normal convolutions, N(0, 0.01)
             linear layers, zero biases). ``"zeros"`` skips every random initialisation (a
             quarter of a second on a small CPU) and leaves zeros: enough for counting and
-            tracing, which never read a value.
+            tracing, which never read a value. ``"meta"`` leaves every tensor on the meta
+            device (shapes only, no memory): enough to count before allocating.
     """
-    if weights == "zeros":
+    if weights in ("zeros", "meta"):
         with torch.device("meta"):
             model = GoogLeNet(spec)
-        _zeros(model)
+        if weights == "zeros":
+            fill_zeros(model)
         return model
     model = GoogLeNet(spec)
     _init_weights(model)

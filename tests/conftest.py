@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from gnet_inspect.cli.main import main
-from gnet_inspect.reports.table import TableReport, reproduce_table
+from gnet_inspect.measure.measure import measure
+from gnet_inspect.reports.table import TableReport, table_report
 from gnet_inspect.spec.loader import load_spec
 from gnet_inspect.spec.schema import NetworkSpec
 
@@ -25,7 +26,7 @@ def specs() -> dict[str, NetworkSpec]:
 
 @pytest.fixture(scope="session")
 def reports(specs: dict[str, NetworkSpec]) -> dict[str, TableReport]:
-    return {name: reproduce_table(spec) for name, spec in specs.items()}
+    return {name: table_report(measure(spec)) for name, spec in specs.items()}
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,7 @@ import pytest
 from conftest import assert_one_line_error
 
 from gnet_inspect.cli.emit import render_text
-from gnet_inspect.render.console import table_renderable
-from gnet_inspect.render.export import to_markdown
+from gnet_inspect.render.table_view import table_renderable, to_markdown
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
@@ -183,7 +182,9 @@ def test_output_to_a_device_writes_into_it_and_never_replaces_it(cli):
 
 def test_an_input_size_too_large_for_memory_is_refused_before_building(cli):
     run = cli("table", "--variant", "torchvision", "--input-size", "100000")
-    assert_one_line_error(run, "input size 100000 needs about", "use a smaller --input-size")
+    assert_one_line_error(
+        run, "measuring one 100000×100000 image needs about", "use a smaller --input-size"
+    )
 
 
 def test_no_command_prints_the_help_and_no_error(cli):

@@ -10,8 +10,9 @@ from pathlib import Path
 
 from conftest import assert_one_line_error
 
-from gnet_inspect.render.export import to_markdown
-from gnet_inspect.reports.table import reproduce_table
+from gnet_inspect.measure.measure import measure
+from gnet_inspect.render.table_view import to_markdown
+from gnet_inspect.reports.table import table_report
 
 GOLDEN = Path(__file__).parent / "golden"
 FIGURES = Path(__file__).parent.parent / "docs" / "figures"
@@ -109,7 +110,10 @@ def test_failure_while_writing_leaves_no_file_behind(cli, tmp_path, monkeypatch)
 def test_bad_options_fail_in_one_line(cli):
     assert_one_line_error(cli("diagram", "--annotate", "flops"), "unknown annotation 'flops'")
     assert_one_line_error(cli("diagram", "--annotate", "none,macs"), "'none' stands alone")
-    assert_one_line_error(cli("diagram", "--depth", "deep"), "'deep' is not one of")
+    assert_one_line_error(
+        cli("diagram", "--depth", "deep"),
+        "unknown depth 'deep'; available: modules, branches, layers, operations",
+    )
     assert_one_line_error(cli("diagram", "--format", "jpg"), "'jpg' is not one of")
 
 
@@ -145,7 +149,7 @@ def test_docs_writes_the_figures_and_the_table(cli, tmp_path, specs):
     assert run.out.splitlines() == [str(folder / name) for name in names]
     assert sorted(path.name for path in folder.iterdir()) == sorted(names)
     table = (folder / "table.md").read_text(encoding="utf-8")
-    assert table == to_markdown(reproduce_table(specs["paper"]))
+    assert table == to_markdown(table_report(measure(specs["paper"])))
     committed = (FIGURES / "table.md").read_text(encoding="utf-8")
     assert committed == table, "docs/figures is stale; run: gnet-inspect docs docs/figures"
     index = (folder / "index.md").read_text(encoding="utf-8")

@@ -15,17 +15,17 @@ from clashing_table import write_clashing_table
 from torch import nn
 
 from gnet_inspect.errors import OptionError
+from gnet_inspect.measure.measure import measure
 from gnet_inspect.model import ConvUnit, Inception, LinearUnit
 from gnet_inspect.reports.diagram.graph import (
     DEPTHS,
     INPUT,
     OUTPUT,
     DiagramGraph,
-    build_and_measure,
     diagram_graph,
     sink,
 )
-from gnet_inspect.reports.table import reproduce_table
+from gnet_inspect.reports.table import table_report
 from gnet_inspect.spec.loader import load_spec
 from gnet_inspect.spec.whatifs import without_reductions
 
@@ -33,23 +33,23 @@ from gnet_inspect.spec.whatifs import without_reductions
 # Rows (and the aux heads' rows) renamed to the names a diagram could use for its own nodes.
 @pytest.fixture(scope="module")
 def paper(specs):
-    return build_and_measure(specs["paper"])
+    return measure(specs["paper"])
 
 
 @pytest.fixture(scope="module")
 def naive(specs):
-    return build_and_measure(without_reductions(specs["paper"]))
+    return measure(without_reductions(specs["paper"]))
 
 
 @pytest.fixture(scope="module")
 def torchvision(specs):
-    return build_and_measure(specs["torchvision"])
+    return measure(specs["torchvision"])
 
 
 @pytest.fixture(scope="module")
 def clashing(tmp_path_factory):
     table = write_clashing_table(tmp_path_factory.mktemp("tables") / "clashing.yaml")
-    return build_and_measure(load_spec(table))
+    return measure(load_spec(table))
 
 
 def _expand(name: str, module: nn.Module, level: int):
@@ -70,11 +70,19 @@ def _expand(name: str, module: nn.Module, level: int):
     return parts[0][0], parts[-1][1], edges, nodes
 
 
+def _row_level(row: nn.Module, level: int) -> int:
+    """How deep a row opens: at ``branches`` (1) only an Inception module splits; conv2's two
+    convolutions are layers of one row, not branches."""
+    return 0 if level == 1 and not isinstance(row, Inception) else level
+
+
 def _expected(model, level: int) -> tuple[set[str], set[tuple[str, str]]]:
     """The nodes and edges of the whole network opened ``level`` deep (rows at level 0)."""
     nodes, edges = {INPUT, OUTPUT}, set()
     opened = {
-        row_id: _expand(row_id, model.get_submodule(row_id), level) for row_id in model.row_ids
+        row_id: _expand(row_id, row, _row_level(row, level))
+        for row_id in model.row_ids
+        for row in [model.get_submodule(row_id)]
     }
     previous = [INPUT]
     for row_id in model.row_ids:
@@ -88,7 +96,9 @@ def _expected(model, level: int) -> tuple[set[str], set[tuple[str, str]]]:
             head = model.get_submodule(head_id)
             previous = opened[tap][1]
             for row_name, row in head.named_children():
-                entries, exits, inner, names = _expand(f"{head_id}.{row_name}", row, level)
+                entries, exits, inner, names = _expand(
+                    f"{head_id}.{row_name}", row, _row_level(row, level)
+                )
                 edges |= {(a, b) for a in previous for b in entries} | inner
                 nodes |= names
                 previous = exits
@@ -111,15 +121,17 @@ def _assert_follows_the_module_tree(graph: DiagramGraph, model, level: int) -> N
 
 @pytest.mark.parametrize(("depth", "level"), [("modules", 0), ("branches", 1), ("layers", 2)])
 def test_nodes_and_edges_follow_the_module_tree(paper, depth, level):
-    model, measured = paper
-    _assert_follows_the_module_tree(diagram_graph(measured, model, depth), model, level)
+    measured = paper
+    model = measured.model
+    _assert_follows_the_module_tree(diagram_graph(measured, depth), model, level)
 
 
 @pytest.mark.parametrize(("depth", "level"), [("modules", 0), ("layers", 2)])
 def test_rows_named_input_and_output_are_rows_not_the_diagrams_own_nodes(clashing, depth, level):
-    model, measured = clashing
+    measured = clashing
+    model = measured.model
     assert {"input", "output", "legend", "aux_4a.input", "aux_4a.output"} <= set(measured.modules)
-    graph = diagram_graph(measured, model, depth)
+    graph = diagram_graph(measured, depth)
     _assert_follows_the_module_tree(graph, model, level)
     assert [node.id for node in graph.nodes if node.role == "input"] == [INPUT]
     outputs = {node.id for node in graph.nodes if node.role == "output"}
@@ -128,8 +140,9 @@ def test_rows_named_input_and_output_are_rows_not_the_diagrams_own_nodes(clashin
 
 
 def test_every_module_of_the_network_is_drawn_once(paper):
-    model, measured = paper
-    graph = diagram_graph(measured, model, "modules")
+    measured = paper
+    model = measured.model
+    graph = diagram_graph(measured, "modules")
     drawn = [node.id for node in graph.nodes if node.role == "layer"]
     drawn += [box.id for box in graph.containers]
     names = [name for name, _ in model.named_children()]
@@ -146,8 +159,8 @@ def test_every_module_of_the_network_is_drawn_once(paper):
     "module", [None, "inception_4a", "aux_4d", "conv2", "inception_5b.branch_pool"]
 )
 def test_every_edge_is_a_data_dependency_of_the_traced_network(paper, depth, module):
-    model, measured = paper
-    graph = diagram_graph(measured, model, depth, module)
+    measured = paper
+    graph = diagram_graph(measured, depth, module)
     by_name = measured.graph.by_name()
     returned = {
         name for node in measured.graph.nodes if node.kind == "output" for name in node.inputs
@@ -163,25 +176,27 @@ def test_every_edge_is_a_data_dependency_of_the_traced_network(paper, depth, mod
 
 @pytest.mark.parametrize("depth", DEPTHS)
 def test_every_traced_operation_belongs_to_exactly_one_node(paper, depth):
-    model, measured = paper
-    graph = diagram_graph(measured, model, depth)
+    measured = paper
+    graph = diagram_graph(measured, depth)
     members = [member for node in graph.nodes for member in node.members]
     traced = [node.name for node in measured.graph.nodes if node.kind != "output"]
     assert sorted(members) == sorted(traced)
 
 
 def test_operations_depth_draws_every_traced_operation(paper):
-    model, measured = paper
-    graph = diagram_graph(measured, model, "operations")
+    measured = paper
+    graph = diagram_graph(measured, "operations")
     assert all(len(node.members) == 1 for node in graph.nodes if node.role != "output")
     kinds = {node.kind for node in graph.nodes}
-    assert {"conv", "relu", "max pool", "concat", "flatten", "linear", "dropout"} <= kinds
+    assert {"convolution", "relu", "max pool", "concat", "flatten", "linear", "dropout"} <= kinds
 
 
 def test_node_numbers_are_the_numbers_table_prints(paper, specs):
-    model, measured = paper
-    graph = diagram_graph(measured, model, "modules")
-    report = reproduce_table(specs["paper"])  # what `gnet-inspect table` prints, measured anew
+    measured = paper
+    graph = diagram_graph(measured, "modules")
+    report = table_report(
+        measure(specs["paper"])
+    )  # what `gnet-inspect table` prints, measured anew
     table = {row.id: row for row in (*report.rows, *report.aux_rows)}
     layers = [node for node in graph.nodes if node.role == "layer"]
     assert len(layers) == len(table) - 1  # the softmax row has no module
@@ -194,8 +209,8 @@ def test_node_numbers_are_the_numbers_table_prints(paper, specs):
 
 
 def test_aux_heads_are_side_branches_marked_training_only(paper):
-    model, measured = paper
-    graph = diagram_graph(measured, model, "modules")
+    measured = paper
+    graph = diagram_graph(measured, "modules")
     aux = [node for node in graph.nodes if node.head is not None]
     assert {node.head for node in aux} == {"aux_4a", "aux_4d"}
     assert all(node.parents == (node.head,) for node in aux)
@@ -205,18 +220,18 @@ def test_aux_heads_are_side_branches_marked_training_only(paper):
 
 
 def test_inception_module_in_detail_is_figure_2b(paper, specs):
-    model, measured = paper
-    graph = diagram_graph(measured, model, module="inception_4a")
+    measured = paper
+    graph = diagram_graph(measured, module="inception_4a")
     assert graph.depth == "layers"
     row = specs["paper"].row("inception_4a")
     expected = {
-        "branch1x1.ch1x1": ("conv", 1, row.ch1x1),
-        "branch3x3.ch3x3red": ("conv", 1, row.ch3x3red),
-        "branch3x3.ch3x3": ("conv", 3, row.ch3x3),
-        "branch5x5.ch5x5red": ("conv", 1, row.ch5x5red),
-        "branch5x5.ch5x5": ("conv", 5, row.ch5x5),
+        "branch1x1.ch1x1": ("convolution", 1, row.ch1x1),
+        "branch3x3.ch3x3red": ("convolution", 1, row.ch3x3red),
+        "branch3x3.ch3x3": ("convolution", 3, row.ch3x3),
+        "branch5x5.ch5x5red": ("convolution", 1, row.ch5x5red),
+        "branch5x5.ch5x5": ("convolution", 5, row.ch5x5),
         "branch_pool.pool": ("max pool", 3, 480),
-        "branch_pool.pool_proj": ("conv", 1, row.pool_proj),
+        "branch_pool.pool_proj": ("convolution", 1, row.pool_proj),
     }
     for suffix, (kind, kernel, channels) in expected.items():
         (layer,) = graph.node(f"inception_4a.{suffix}").layers
@@ -234,8 +249,8 @@ def test_inception_module_in_detail_is_figure_2b(paper, specs):
 
 
 def test_reduce_off_draws_the_naive_module_of_figure_2a(naive):
-    model, measured = naive
-    graph = diagram_graph(measured, model, module="inception_4a")
+    measured = naive
+    graph = diagram_graph(measured, module="inception_4a")
     inner = [node.id.removeprefix("inception_4a.") for node in graph.nodes if node.role == "layer"]
     assert inner == [
         "branch1x1.ch1x1",
@@ -254,29 +269,29 @@ def test_reduce_off_draws_the_naive_module_of_figure_2a(naive):
 
 
 def test_torchvision_layers_show_its_3x3_five_by_five_and_batch_norm(torchvision):
-    model, measured = torchvision
-    detail = diagram_graph(measured, model, module="inception_4a")
+    measured = torchvision
+    detail = diagram_graph(measured, module="inception_4a")
     assert detail.node("inception_4a.branch5x5.ch5x5").layers[0].kernel == 3
-    ops = diagram_graph(measured, model, "operations", "inception_4a")
+    ops = diagram_graph(measured, "operations", "inception_4a")
     assert ops.node("inception_4a.branch1x1.ch1x1.bn").kind == "batch norm"
 
 
 def test_a_module_named_below_the_depth_is_drawn_as_one_node(paper):
-    model, measured = paper
-    graph = diagram_graph(measured, model, "modules", "inception_4a.branch3x3")
+    measured = paper
+    graph = diagram_graph(measured, "modules", "inception_4a.branch3x3")
     layer = [node.id for node in graph.nodes if node.role == "layer"]
     assert layer == ["inception_4a.branch3x3"]
 
 
 def test_unknown_module_lists_the_valid_names(paper):
-    model, measured = paper
+    measured = paper
     with pytest.raises(
         OptionError, match=r"unknown module 'inception_9z'; available: conv1, .*aux_4d"
     ):
-        diagram_graph(measured, model, module="inception_9z")
+        diagram_graph(measured, module="inception_9z")
 
 
 def test_unknown_depth_is_refused(paper):
-    model, measured = paper
+    measured = paper
     with pytest.raises(OptionError, match="unknown depth 'deep'; available: modules, branches"):
-        diagram_graph(measured, model, "deep")
+        diagram_graph(measured, "deep")

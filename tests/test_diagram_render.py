@@ -11,9 +11,10 @@ import pytest
 from clashing_table import write_clashing_table
 
 from gnet_inspect.errors import OptionError, RenderError
+from gnet_inspect.measure.measure import measure
 from gnet_inspect.render.diagram import LEGEND, DiagramStyle, render_diagram, to_dot
 from gnet_inspect.render.figure import diagram_format, figure_request, parse_annotations
-from gnet_inspect.reports.diagram.graph import build_and_measure, diagram_graph
+from gnet_inspect.reports.diagram.graph import diagram_graph
 from gnet_inspect.spec.loader import load_spec
 from gnet_inspect.spec.whatifs import without_reductions
 
@@ -31,13 +32,13 @@ def _golden(name: str, text: str) -> None:
 
 @pytest.fixture(scope="module")
 def paper(specs):
-    return build_and_measure(specs["paper"])
+    return measure(specs["paper"])
 
 
 @pytest.fixture(scope="module")
 def network(paper):
-    model, measured = paper
-    return diagram_graph(measured, model)
+    measured = paper
+    return diagram_graph(measured)
 
 
 def test_whole_network_dot_matches_golden(network):
@@ -45,20 +46,20 @@ def test_whole_network_dot_matches_golden(network):
 
 
 def test_module_dot_matches_golden(paper):
-    model, measured = paper
-    graph = diagram_graph(measured, model, module="inception_4a")
+    measured = paper
+    graph = diagram_graph(measured, module="inception_4a")
     _golden("diagram-inception_4a.dot", to_dot(graph, DiagramStyle()))
 
 
 def test_naive_module_dot_matches_golden(specs):
-    model, measured = build_and_measure(without_reductions(specs["paper"]))
-    graph = diagram_graph(measured, model, module="inception_4a")
+    measured = measure(without_reductions(specs["paper"]))
+    graph = diagram_graph(measured, module="inception_4a")
     _golden("diagram-inception_4a-naive.dot", to_dot(graph, DiagramStyle()))
 
 
 def test_branches_left_to_right_with_shapes_only_matches_golden(paper):
-    model, measured = paper
-    graph = diagram_graph(measured, model, "branches", "inception_3b")
+    measured = paper
+    graph = diagram_graph(measured, "branches", "inception_3b")
     style = DiagramStyle(direction="LR", annotations=("shape",), legend=False)
     _golden("diagram-inception_3b-branches-lr.dot", to_dot(graph, style))
 
@@ -91,8 +92,8 @@ def test_svg_rendered_by_dot_has_a_group_per_node_and_edge(network):
 
 def test_rows_named_input_output_and_legend_are_drawn_apart_from_the_diagrams_own(tmp_path):
     table = write_clashing_table(tmp_path / "clashing.yaml")
-    model, measured = build_and_measure(load_spec(table))
-    graph = diagram_graph(measured, model)
+    measured = measure(load_spec(table))
+    graph = diagram_graph(measured)
     groups = _svg_groups(render_diagram(graph, "svg", DiagramStyle()))
     ids = [node.id for node in graph.nodes]
     assert {"input", "output", "legend", "aux_4a.output"} <= set(ids)
@@ -103,9 +104,9 @@ def test_rows_named_input_output_and_legend_are_drawn_apart_from_the_diagrams_ow
 
 
 def test_svg_is_byte_identical_across_renders(paper):
-    model, measured = paper
-    first = render_diagram(diagram_graph(measured, model), "svg", DiagramStyle())
-    again = render_diagram(diagram_graph(measured, model), "svg", DiagramStyle())
+    measured = paper
+    first = render_diagram(diagram_graph(measured), "svg", DiagramStyle())
+    again = render_diagram(diagram_graph(measured), "svg", DiagramStyle())
     assert first == again
 
 

@@ -15,8 +15,8 @@ from gnet_inspect.errors import OptionError
 from gnet_inspect.measure.measure import measure
 from gnet_inspect.model import build_model
 from gnet_inspect.reports.flops import LEVELS, break_down
-from gnet_inspect.reports.flops_compare import side_by_side
-from gnet_inspect.reports.table import compare, reproduce_table
+from gnet_inspect.reports.flops_compare import compare_networks
+from gnet_inspect.reports.table import compare_count, table_report
 from gnet_inspect.spec.schema import InceptionRow
 from gnet_inspect.spec.whatifs import (
     apply_whatifs,
@@ -74,8 +74,7 @@ def test_naive_totals_match_the_closed_form_count(naive, naive_measured):
 
 
 def test_reductions_save_about_eight_times_the_compute(reports, naive_measured):
-    base = break_down(measure(reports["paper"].spec), "modules")
-    pair = side_by_side(base, break_down(naive_measured, "modules"))
+    pair = compare_networks(measure(reports["paper"].spec), naive_measured, "modules")
     assert pair.macs_ratio == pytest.approx(12_568_061_056 / 1_582_671_872)
     assert 7.5 < pair.macs_ratio < 8.5
     worst = pair.largest_blow_up
@@ -95,7 +94,7 @@ def test_every_level_adds_up_to_the_totals_and_to_the_level_above(specs, variant
         assert sum(r.macs for r in b.aux_rows) == sum(r.macs for r in measured.aux_rows)
         assert sum(r.share_macs for r in b.rows) == pytest.approx(1.0)
     # Finer levels split each row without double counting: group them back by row.
-    for finer in ("branches", "layers"):
+    for finer in ("branches", "layers", "operations"):
         for row in breakdowns["modules"].rows:
             parts = [r for r in breakdowns[finer].rows if r.row == row.id]
             assert sum(p.macs for p in parts) == row.macs, (finer, row.id)
@@ -112,15 +111,18 @@ def test_stages_follow_the_measured_resolutions(reports):
 
 
 def test_separable_conv1_reproduces_the_printed_row_and_the_1_5_billion(specs):
-    report = reproduce_table(with_separable_conv1(specs["paper"]))
+    report = table_report(measure(with_separable_conv1(specs["paper"])))
     conv1 = report.rows[0]
     assert conv1.weights == 7 * 7 * 3 * 8 + 24 * 64 == 2712
     # 2.7K: 2,712 weights are 2.65K of 1,024 (the paper's unit elsewhere) or 2.71K of 1,000.
     assert conv1.params_vs_paper.status == "close"
     assert conv1.ops_vs_paper.status == "match"  # 34M
     claim = specs["paper"].claims.macs
-    assert compare(report.totals.macs, claim, 1000).status == "match"  # "1.5G"
-    assert compare(reproduce_table(specs["paper"]).totals.macs, claim, 1000).status != "match"
+    assert compare_count(report.totals.macs, claim, 1000).status == "match"  # "1.5G"
+    assert (
+        compare_count(table_report(measure(specs["paper"])).totals.macs, claim, 1000).status
+        != "match"
+    )
 
 
 def test_fc_head_reads_the_whole_last_map(specs):
@@ -131,12 +133,12 @@ def test_fc_head_reads_the_whole_last_map(specs):
 
 
 def test_no_aux_drops_the_training_heads(specs):
-    report = reproduce_table(without_aux_heads(specs["paper"]))
+    report = table_report(measure(without_aux_heads(specs["paper"])))
     assert report.aux_rows == () and report.params_with_aux == report.totals.params
 
 
 def test_3x3_in_the_5x5_branch_gives_torchvisions_compute(specs, reports):
-    report = reproduce_table(with_ch5x5_kernel(specs["paper"]))
+    report = table_report(measure(with_ch5x5_kernel(specs["paper"])))
     assert report.totals.macs == reports["torchvision"].totals.macs
 
 
@@ -197,8 +199,14 @@ def test_csv_rows_add_up(cli):
 @pytest.mark.parametrize(
     ("args", "fragments"),
     [
-        (["flops", "--depth", "galaxies"], ["'galaxies' is not one of"]),
-        (["flops", "--whatif", "bigger"], ["'bigger' is not one of"]),
+        (
+            ["flops", "--depth", "galaxies"],
+            ["unknown depth 'galaxies'; available: stages, modules"],
+        ),
+        (
+            ["flops", "--whatif", "bigger"],
+            ["unknown what-if 'bigger'; available: separable-conv1, no-aux"],
+        ),
         (["flops", "--compare"], ["--compare needs something to compare"]),
         (["flops", "--reduce", "sideways"], ["'sideways' is not one of"]),
     ],

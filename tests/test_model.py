@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from gnet_inspect.measure.measure import measure_model
+from gnet_inspect.measure.measure import measure
 from gnet_inspect.model import GoogLeNetOutput, build_model
 
 
@@ -95,7 +95,7 @@ def test_measuring_leaves_the_model_as_it_was(specs):
     model.inception_4a.train()  # a mixed state must come back too
     modes = {name: m.training for name, m in model.named_modules()}
     hooks_before = sum(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in model.modules())
-    measure_model(model, 224)
+    measure(model, 224)
     assert {name: m.training for name, m in model.named_modules()} == modes
     hooks_after = sum(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in model.modules())
     assert hooks_after == hooks_before == 0

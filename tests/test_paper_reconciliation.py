@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from gnet_inspect.reports.table import compare
+from gnet_inspect.reports.table import compare_count
 from gnet_inspect.spec.notation import parse_count
 
 # reference/googlenet-paper.md, "Known discrepancies in Table 1": the params column is off on
@@ -70,11 +70,11 @@ def test_measured_depth_column_matches_the_printed_one(reports):
     ],
 )
 def test_comparison_reads_the_printed_precision(measured, printed, base, status):
-    assert compare(measured, parse_count(printed), base).status == status
+    assert compare_count(measured, parse_count(printed), base).status == status
 
 
 def test_comparison_reports_the_difference_in_printed_units():
-    result = compare(9_408, parse_count("2.7K"), 1024)
+    result = compare_count(9_408, parse_count("2.7K"), 1024)
     assert result.measured == Decimal(9408) / 1024
     assert result.diff == Decimal(9408) / 1024 - Decimal("2.7")
     assert result.unit == "K"
@@ -96,10 +96,11 @@ def test_a_variant_that_reshapes_rows_says_it_is_not_the_printed_network(reports
 
 
 def test_printed_ops_are_not_compared_at_another_input_size(specs):
+    from gnet_inspect.measure.measure import measure
     from gnet_inspect.render.table_layout import caveats
-    from gnet_inspect.reports.table import reproduce_table
+    from gnet_inspect.reports.table import table_report
 
-    report = reproduce_table(specs["torchvision"], 320)
+    report = table_report(measure(specs["torchvision"], 320))
     assert all(row.ops_vs_paper is None for row in report.rows)
     assert report.rows[0].params_vs_paper is not None
     assert any("not compared" in line for line in caveats(report))

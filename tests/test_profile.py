@@ -15,16 +15,17 @@ from model_state import assert_same, snapshot
 from torch import nn
 
 from gnet_inspect.errors import DeviceError, OptionError
+from gnet_inspect.measure.measure import measure
+from gnet_inspect.measure.tree import ModuleTree
 from gnet_inspect.model import GoogLeNet, build_model
-from gnet_inspect.reports.flops import flops_breakdown
-from gnet_inspect.reports.profile import (
+from gnet_inspect.reports.flops import break_down
+from gnet_inspect.reports.profile.latency import profile_latency
+from gnet_inspect.reports.profile.result import (
     LatencyProfile,
     LatencyStats,
-    profile_latency,
-    profile_model,
 )
-from gnet_inspect.reports.profile.timing import plan_blocks, time_passes
-from gnet_inspect.reports.table import reproduce_table
+from gnet_inspect.reports.profile.timing import Block, plan_blocks, time_passes
+from gnet_inspect.reports.table import table_report
 from gnet_inspect.spec.whatifs import without_reductions
 
 SMALL = {"warmup": 1, "repeats": 3}
@@ -72,7 +73,7 @@ def test_branch_depth_splits_each_inception_into_four_branches_and_the_concat(tv
 
 def test_branches_of_the_naive_module_are_named_by_their_layers(specs):
     model = build_model(without_reductions(specs["paper"]), weights="zeros")
-    blocks = {b.name: b for b in plan_blocks(model, model.row_ids, "branches")}
+    blocks = {b.name: b for b in plan_blocks(ModuleTree(model), "branches")}
     branch = model.get_submodule("inception_3a.branch3x3")
     assert [n for n, _ in branch.named_children()] == ["ch3x3"]
     assert blocks["inception_3a.concat"].start == ("inception_3a.branch_pool", "end")
@@ -80,7 +81,7 @@ def test_branches_of_the_naive_module_are_named_by_their_layers(specs):
 
 def test_macs_are_the_numbers_table_prints_and_the_closed_form(specs, tv_rows):
     spec = specs["torchvision"]
-    table = {row.id: row.macs for row in reproduce_table(spec, 64).rows}
+    table = {row.id: row.macs for row in table_report(measure(spec, 64)).rows}
     counts, _ = row_counts(spec, 64)
     for block, macs in tv_rows.to_frame()["macs"].items():
         assert macs == table[block] == counts[block].macs, block
@@ -104,11 +105,10 @@ def test_profile_joins_flops_on_id_with_the_same_macs_and_share_macs(
     specs, request, depth, profile
 ):
     frame = request.getfixturevalue(profile).to_frame()
-    flops = flops_breakdown(specs["torchvision"], depth, 64).to_frame()
+    flops = break_down(measure(specs["torchvision"], 64), depth).to_frame()
     assert frame.index.name == flops.index.name == "id"
     joined = frame.merge(flops, left_index=True, right_index=True, suffixes=("", "_flops"))
-    concats = {block for block in frame.index if block.endswith(".concat")}
-    assert set(frame.index) - set(joined.index) == concats
+    assert set(frame.index) == set(joined.index)  # concatenations included: one vocabulary
     assert joined["macs"].tolist() == joined["macs_flops"].tolist()
     assert joined["share_macs"].tolist() == pytest.approx(joined["share_macs_flops"].tolist())
     assert {"share_latency", "share_macs"} <= set(frame.columns)
@@ -176,7 +176,7 @@ def test_time_spent_in_a_block_is_charged_to_that_block():
     model.add_module("fast", nn.Identity())
     model.add_module("slow", _Sleep(0.02))
     model.add_module("after", nn.Identity())
-    blocks = plan_blocks(model, ("fast", "slow", "after"), "modules")
+    blocks = _row_blocks("fast", "slow", "after")
     samples = time_passes(model, torch.zeros(1), blocks, torch.device("cpu"), 0, 3)
     assert min(samples.blocks["slow"]) >= 20
     assert max(samples.blocks["fast"]) < 20 and max(samples.blocks["after"]) < 20
@@ -189,7 +189,7 @@ def test_model_is_left_as_found_after_a_bfloat16_channels_last_profile(specs):
     model.train()
     model.dropout.eval()  # a mixed state: every module's own mode must come back
     before = snapshot(model)
-    result = profile_model(model, 64, dtype="bfloat16", channels_last=True, warmup=0, repeats=1)
+    result = profile_latency(model, 64, dtype="bfloat16", channels_last=True, warmup=0, repeats=1)
     assert result.settings.dtype == "bfloat16" and result.settings.channels_last
     assert_same(before, snapshot(model))
 
@@ -198,7 +198,7 @@ def test_a_dtype_the_cpu_cannot_run_is_an_error_and_the_model_is_left_as_found(s
     model: GoogLeNet = build_model(specs["caffe"])  # LRN has no float16 kernel on the CPU
     before = snapshot(model)
     with pytest.raises(DeviceError, match=r"dtype float16 cannot run on cpu \(in norm1\)"):
-        profile_model(model, dtype="float16", warmup=0, repeats=1)
+        profile_latency(model, dtype="float16", warmup=0, repeats=1)
     assert_same(before, snapshot(model))
 
 
@@ -206,7 +206,7 @@ def test_a_batch_too_large_for_memory_is_a_device_error(specs):
     model = build_model(specs["torchvision"])
     before = snapshot(model)
     with pytest.raises(DeviceError, match="batch size 100000000 does not fit in cpu memory"):
-        profile_model(model, 64, batch_size=100_000_000, warmup=0, repeats=1)
+        profile_latency(model, 64, batch_size=100_000_000, warmup=0, repeats=1)
     assert_same(before, snapshot(model))
 
 
@@ -222,14 +222,14 @@ def test_cuda_without_cuda_is_a_device_error_not_a_cpu_run(specs):
         ({"repeats": 0}, "--repeats 0: it must be at least 1"),
         ({"batch_size": 0}, "--batch-size 0: it must be at least 1"),
         ({"warmup": -1}, "--warmup -1: it must be at least 0"),
-        ({"depth": "layer"}, "unknown depth 'layer'; use modules or branches"),
+        ({"depth": "layer"}, "unknown depth 'layer'; available: modules, branches, layers"),
         ({"dtype": "int8"}, "unknown dtype 'int8'"),
     ],
 )
 def test_options_out_of_range_are_refused(specs, options, message):
     model = build_model(specs["torchvision"], weights="zeros")
     with pytest.raises(OptionError, match=message):
-        profile_model(model, 64, **options)
+        profile_latency(model, 64, **options)
 
 
 @pytest.mark.parametrize("device", ["tpu", "cuda:x", "CPU", "mps", "meta"])
@@ -238,3 +238,18 @@ def test_unknown_and_unsupported_devices_get_one_message_naming_the_device(specs
     with pytest.raises(DeviceError) as refused:
         profile_latency(specs["torchvision"], 64, device=device, **SMALL)
     assert str(refused.value) == message
+
+
+def _row_blocks(*names: str) -> tuple[Block, ...]:
+    """One block per named module, timed from its start to its end."""
+    return tuple(Block(name, name, "row", (name, "start"), (name, "end")) for name in names)
+
+
+def test_layers_are_timed_as_flops_lists_them(specs):
+    measured = measure(specs["torchvision"], 64)
+    blocks = plan_blocks(measured.tree, "layers")
+    flops = break_down(measured, "layers")
+    timed = [row.id for row in flops.rows if row.row in measured.tree.main_rows]  # no softmax
+    assert [block.name for block in blocks] == timed
+    concat = next(block for block in blocks if block.name == "inception_3a.concat")
+    assert concat.start == ("inception_3a.branch_pool.pool_proj", "end")

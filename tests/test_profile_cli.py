@@ -18,12 +18,12 @@ from conftest import assert_one_line_error
 
 from gnet_inspect.cli.emit import render_text
 from gnet_inspect.render.profile_view import profile_markdown, profile_renderable, profile_view
-from gnet_inspect.reports.profile import (
+from gnet_inspect.reports.profile.latency import profile_latency
+from gnet_inspect.reports.profile.result import (
     BlockLatency,
     LatencyProfile,
     LatencyStats,
     ProfileSettings,
-    profile_latency,
 )
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -156,7 +156,7 @@ def test_out_of_memory_batch_fails_in_one_line(cli):
     [
         (("--repeats", "0"), "--repeats"),
         (("--dtype", "float64"), "--dtype"),
-        (("--depth", "layer"), "--depth"),
+        (("--depth", "layer"), "unknown depth 'layer'; available: modules, branches, layers"),
         (("--device", "tpu"), "--device tpu: unknown or unsupported device; use cpu, cuda or"),
         (("--device", "mps"), "--device mps: unknown or unsupported device; use cpu, cuda or"),
         (("--variant", "paper", "--input-size", "64"), "use a larger --input-size"),

@@ -13,8 +13,8 @@ from torch import nn
 
 from gnet_inspect.errors import DeviceError
 from gnet_inspect.model import build_model
-from gnet_inspect.reports.profile import profile_latency, profile_model
-from gnet_inspect.reports.profile.timing import plan_blocks, time_passes
+from gnet_inspect.reports.profile.latency import profile_latency
+from gnet_inspect.reports.profile.timing import Block, time_passes
 
 pytestmark = [
     pytest.mark.cuda,
@@ -28,7 +28,7 @@ SMALL = {"warmup": 2, "repeats": 5}
 def test_profile_on_cuda_leaves_the_model_on_the_cpu_as_it_was(specs, dtype, channels_last):
     model = build_model(specs["torchvision"])
     before = snapshot(model)
-    result = profile_model(
+    result = profile_latency(
         model, 64, batch_size=4, device="cuda", dtype=dtype, channels_last=channels_last,
         depth="branches", **SMALL,
     )  # fmt: skip
@@ -44,7 +44,7 @@ def test_profile_on_cuda_leaves_the_model_on_the_cpu_as_it_was(specs, dtype, cha
 def test_a_model_already_on_the_gpu_stays_there(specs):
     model = build_model(specs["torchvision"]).cuda()
     before = snapshot(model)
-    profile_model(model, 64, device="cuda", dtype="float16", **SMALL)
+    profile_latency(model, 64, device="cuda", dtype="float16", **SMALL)
     assert_same(before, snapshot(model))
 
 
@@ -65,7 +65,9 @@ def test_events_charge_gpu_work_to_the_block_that_queued_it():
     model.add_module("heavy", _Matmuls(20))
     model.add_module("after", nn.Identity())
     x = torch.randn(2048, 2048, device="cuda") / 64
-    blocks = plan_blocks(model, ("light", "heavy", "after"), "modules")
+    blocks = tuple(
+        Block(n, n, "row", (n, "start"), (n, "end")) for n in ("light", "heavy", "after")
+    )
     with torch.inference_mode():
         samples = time_passes(model, x, blocks, torch.device("cuda", 0), 2, 5)
     heavy = min(samples.blocks["heavy"])
@@ -79,7 +81,7 @@ def test_an_out_of_memory_batch_is_a_device_error_and_memory_is_given_back(specs
     before = snapshot(model)
     allocated = torch.cuda.memory_allocated()
     with pytest.raises(DeviceError, match="batch size 1000000 does not fit in cuda:0 memory"):
-        profile_model(model, 224, batch_size=1_000_000, device="cuda", **SMALL)
+        profile_latency(model, 224, batch_size=1_000_000, device="cuda", **SMALL)
     assert_same(before, snapshot(model))
     assert torch.cuda.memory_allocated() == allocated
 

@@ -1,15 +1,23 @@
 """The typer application and the options that several commands share.
 
-Library modules are imported inside the commands, so ``gnet-inspect --help`` needs no torch.
+Choices and help are generated from the registries: the variants from the bundled table, the
+what-ifs from ``spec.whatifs.WHATIFS``, the levels from ``measure.levels``; the library checks
+a value against the same registry (``apply_whatifs``, ``pick_level``) and names the choices.
+None of those imports torch, and library modules that do are imported inside the commands,
+so ``gnet-inspect --help`` stays fast.
 """
 
 from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from gnet_inspect.measure.levels import Level, level_help
+from gnet_inspect.spec.loader import list_variants
+from gnet_inspect.spec.whatifs import WHATIFS
 
 if TYPE_CHECKING:
     from gnet_inspect.spec.schema import NetworkSpec
@@ -23,7 +31,9 @@ __all__ = [
     "ReduceOption",
     "SpecFile",
     "Variant",
+    "WhatIfOption",
     "app",
+    "depth_option",
     "load",
 ]
 
@@ -53,14 +63,17 @@ class Reduce(str, Enum):
     off = "off"
 
 
+def _variant_help() -> str:
+    names = list_variants()
+    return (
+        f"Variant of the table to build: {', '.join(names)} for the bundled table (default: "
+        f"its first, {names[0]}); a --spec table's own variants otherwise."
+    )
+
+
 Variant = Annotated[
     str | None,
-    typer.Option(
-        "--variant",
-        help="Variant of the table to build: paper, caffe or torchvision for the bundled "
-        "table (default: its first, paper).",
-        show_default=False,
-    ),
+    typer.Option("--variant", help=_variant_help(), show_default=False),
 ]
 SpecFile = Annotated[
     Path | None,
@@ -76,7 +89,7 @@ InputSize = Annotated[
     typer.Option(
         "--input-size",
         min=1,
-        help="Square input size in pixels (default: the table's own, 224).",
+        help="Square input size in pixels (default: the table's own input size).",
         show_default=False,
     ),
 ]
@@ -98,16 +111,42 @@ ReduceOption = Annotated[
         "the paper's Figure 2(a)).",
     ),
 ]
+WhatIfOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--whatif",
+        metavar=f"[{'|'.join(WHATIFS)}]",
+        help="Another what-if, repeatable: "
+        + "; ".join(f"{w.name}: {w.help}" for w in WHATIFS.values())
+        + ".",
+        show_default=False,
+    ),
+]
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 
 
-def load(spec: Path | None, variant: str | None, reduce: Reduce = Reduce.on) -> NetworkSpec:
-    """The spec the options name, with the reductions removed when ``reduce`` is off."""
+def depth_option(levels: tuple[Level, ...], default: str | None, note: str = "") -> Any:
+    """A ``--depth`` option offering ``levels``, each explained, with ``default``."""
+    return typer.Option(
+        "--depth",
+        metavar=f"[{'|'.join(levels)}]",
+        help=f"Granularity. {level_help(levels)}.{note}",
+        show_default=default is not None,
+    )
+
+
+def load(
+    spec: Path | None,
+    variant: str | None,
+    reduce: Reduce = Reduce.on,
+    whatifs: list[str] | None = None,
+) -> NetworkSpec:
+    """The spec the options name, with the reductions removed when ``reduce`` is off and the
+    named what-ifs applied in order."""
     from gnet_inspect.spec.loader import load_spec
+    from gnet_inspect.spec.whatifs import apply_whatifs, without_reductions
 
     network = load_spec(spec, variant)
     if reduce is Reduce.off:
-        from gnet_inspect.spec.whatifs import without_reductions
-
         network = without_reductions(network)
-    return network
+    return apply_whatifs(network, whatifs or [])

@@ -15,21 +15,15 @@ from gnet_inspect.cli.app import (
     ReduceOption,
     SpecFile,
     Variant,
+    WhatIfOption,
     app,
+    depth_option,
     load,
 )
 from gnet_inspect.cli.emit import emit
+from gnet_inspect.reports.diagram.tree import DEPTHS
 
-__all__ = ["Depth", "Direction", "FigureFormat", "diagram"]
-
-
-class Depth(str, Enum):
-    """How far the module tree is opened (``--depth``)."""
-
-    modules = "modules"
-    branches = "branches"
-    layers = "layers"
-    operations = "operations"
+__all__ = ["Direction", "FigureFormat", "diagram"]
 
 
 class Direction(str, Enum):
@@ -59,13 +53,8 @@ ModuleOption = Annotated[
     ),
 ]
 DepthOption = Annotated[
-    Depth | None,
-    typer.Option(
-        help="How far modules are opened: modules (one node per row), branches, layers "
-        "(each convolution and pool), operations (ReLU, BatchNorm too). Default: modules "
-        "for the network, layers for a module.",
-        show_default=False,
-    ),
+    str | None,
+    depth_option(DEPTHS, None, " Default: modules for the network, layers for a module."),
 ]
 FigureFormatOption = Annotated[
     FigureFormat | None,
@@ -100,6 +89,7 @@ def diagram(
     spec: SpecFile = None,
     input_size: InputSize = None,
     reduce: ReduceOption = Reduce.on,
+    whatif: WhatIfOption = None,
     format: FigureFormatOption = None,
     output: Output = None,
     direction: DirectionOption = Direction.TB,
@@ -110,10 +100,13 @@ def diagram(
 
     Every node carries its measured output shape, params and MACs: the numbers `table` prints.
     """
+    from gnet_inspect.measure.levels import pick_level
+    from gnet_inspect.measure.measure import measure
     from gnet_inspect.render.figure import draw_figure, figure_request
 
+    if depth is not None:
+        pick_level(depth, DEPTHS)
     chosen = format.value if format else None
     request = figure_request(chosen, output, annotate, direction.value, legend, sys.stdout.isatty())
-    level = depth.value if depth else None
-    figure = draw_figure(load(spec, variant, reduce), request, level, module, input_size)
-    emit(figure, output)
+    measured = measure(load(spec, variant, reduce, whatif), input_size)
+    emit(draw_figure(measured, request, depth, module), output)

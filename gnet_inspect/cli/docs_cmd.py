@@ -10,7 +10,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gnet_inspect.cli.app import InputSize, SpecFile, Variant, app, load
+from gnet_inspect.cli.app import (
+    InputSize,
+    Reduce,
+    ReduceOption,
+    SpecFile,
+    Variant,
+    WhatIfOption,
+    app,
+    load,
+)
 from gnet_inspect.cli.emit import write_atomically
 from gnet_inspect.errors import OutputError
 
@@ -52,6 +61,8 @@ def docs(
     variant: Variant = None,
     spec: SpecFile = None,
     input_size: InputSize = None,
+    reduce: ReduceOption = Reduce.on,
+    whatif: WhatIfOption = None,
     module: ModuleOption = None,
     format: DocsFormatOption = DocsFormat.svg,
 ) -> None:
@@ -63,7 +74,8 @@ def docs(
     from gnet_inspect.render.docs import documentation_set
 
     with _WholeOrNothing(directory) as folder:
-        folder.write(documentation_set(load(spec, variant), format.value, module, input_size))
+        network = load(spec, variant, reduce, whatif)
+        folder.write(documentation_set(network, format.value, module, input_size))
     for path in folder.written:
         typer.echo(path)
 

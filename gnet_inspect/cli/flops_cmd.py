@@ -1,9 +1,8 @@
-"""``gnet-inspect flops``: params, MACs and FLOPs by stage, module, branch or layer, and
-ablations (``--reduce off``, ``--whatif``) measured alone or against their base network."""
+"""``gnet-inspect flops``: params, MACs and FLOPs by stage, module, branch, layer or operation,
+and ablations (``--reduce off``, ``--whatif``) measured alone or against their base network."""
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Annotated
 
 import typer
@@ -17,27 +16,16 @@ from gnet_inspect.cli.app import (
     ReduceOption,
     SpecFile,
     Variant,
+    WhatIfOption,
     app,
+    depth_option,
     load,
 )
 from gnet_inspect.cli.emit import emit_view
 from gnet_inspect.errors import OptionError
+from gnet_inspect.measure.levels import LEVELS
 
 __all__ = ["flops"]
-
-
-class Depth(str, Enum):
-    stages = "stages"
-    modules = "modules"
-    branches = "branches"
-    layers = "layers"
-
-
-class WhatIfName(str, Enum):
-    separable_conv1 = "separable-conv1"
-    no_aux = "no-aux"
-    fc_head = "fc-head"
-    kernel3_in_5x5 = "3x3-in-5x5"
 
 
 @app.command()
@@ -46,18 +34,10 @@ def flops(
     spec: SpecFile = None,
     input_size: InputSize = None,
     depth: Annotated[
-        Depth, typer.Option("--depth", help="Granularity: each level adds up to the one above.")
-    ] = Depth.modules,
+        str, depth_option(LEVELS, "modules", " Each level adds up to the one above.")
+    ] = "modules",
     reduce: ReduceOption = Reduce.on,
-    whatif: Annotated[
-        list[WhatIfName] | None,
-        typer.Option(
-            "--whatif",
-            help="Another what-if, repeatable: separable-conv1 (conv1 as the paper's numbers "
-            "describe it), no-aux, fc-head (no average pooling), 3x3-in-5x5 (torchvision).",
-            show_default=False,
-        ),
-    ] = None,
+    whatif: WhatIfOption = None,
     compare: Annotated[
         bool,
         typer.Option(
@@ -69,21 +49,24 @@ def flops(
     format: FormatOption = Format.table,
     output: Output = None,
 ) -> None:
-    """Params, MACs and FLOPs per stage, module, branch or layer, and ablations.
+    """Params, MACs and FLOPs per stage, module, branch, layer or operation, and ablations.
 
     --reduce off and --whatif measure what the 1×1 reductions and other design choices buy.
     """
+    from gnet_inspect.measure.levels import pick_level
+    from gnet_inspect.measure.measure import measure
     from gnet_inspect.render.flops_view import breakdown_view, side_by_side_view
-    from gnet_inspect.reports.flops import flops_breakdown
+    from gnet_inspect.reports.flops import break_down
     from gnet_inspect.reports.flops_compare import compare_networks
-    from gnet_inspect.spec.whatifs import apply_whatifs
 
-    network = apply_whatifs(load(spec, variant, reduce), [w.value for w in whatif or []])
+    level = pick_level(depth)
+    network = load(spec, variant, reduce, whatif)
     if compare and not network.whatifs:
         raise OptionError("--compare needs something to compare: add --reduce off or --whatif")
+    measured = measure(network, input_size)
     if compare:
-        pair = compare_networks(load(spec, variant), network, depth.value, input_size)
-        view = side_by_side_view(pair)
+        base = measure(load(spec, variant), input_size)
+        view = side_by_side_view(compare_networks(base, measured, level))
     else:
-        view = breakdown_view(flops_breakdown(network, depth.value, input_size))
+        view = breakdown_view(break_down(measured, level))
     emit_view(view, format.value, output)

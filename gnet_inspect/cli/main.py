@@ -8,26 +8,26 @@ from __future__ import annotations
 
 import os
 import sys
+from importlib import import_module
 
 import typer
 
-from gnet_inspect.cli import (  # noqa: F401 - importing a command module registers it
-    diagram_cmd,
-    docs_cmd,
-    flops_cmd,
-    profile_cmd,
-    table_cmd,
-)
 from gnet_inspect.cli.app import app
 from gnet_inspect.errors import GnetInspectError
 
-__all__ = ["app", "main"]
+__all__ = ["COMMANDS", "app", "main"]
+
+COMMANDS = ("table", "flops", "diagram", "docs", "profile")
+"""Every command, in the order the help lists them: ``cli/<name>_cmd.py`` registers each."""
+for _name in COMMANDS:
+    import_module(f"gnet_inspect.cli.{_name}_cmd")
 
 EXIT_ERROR = 1
 EXIT_BROKEN_PIPE = 141
 # Typer raises click's exceptions (from its own copy of click in recent releases); the base
 # class is found through the one exception class typer exports, whichever click it uses.
-_ClickException: type[Exception] = next(
+# (Typed as the subclass typer exports: what is read from it, format_message, is the base's.)
+_ClickException: type[typer.BadParameter] = next(
     cls for cls in typer.BadParameter.__mro__ if cls.__name__ == "ClickException"
 )
 

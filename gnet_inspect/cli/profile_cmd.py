@@ -18,10 +18,13 @@ from gnet_inspect.cli.app import (
     ReduceOption,
     SpecFile,
     Variant,
+    WhatIfOption,
     app,
+    depth_option,
     load,
 )
 from gnet_inspect.cli.emit import emit_view
+from gnet_inspect.reports.profile.result import DEPTHS
 
 __all__ = ["profile"]
 
@@ -30,11 +33,6 @@ class Dtype(str, Enum):
     float32 = "float32"
     float16 = "float16"
     bfloat16 = "bfloat16"
-
-
-class Depth(str, Enum):
-    modules = "modules"
-    branches = "branches"
 
 
 @app.command()
@@ -50,14 +48,7 @@ def profile(
     channels_last: Annotated[
         bool, typer.Option("--channels-last", help="Input and weights in NHWC memory order.")
     ] = False,
-    depth: Annotated[
-        Depth,
-        typer.Option(
-            "--depth",
-            help="modules: one block per table row; branches: Inception modules split into "
-            "their four branches and the concatenation.",
-        ),
-    ] = Depth.modules,
+    depth: Annotated[str, depth_option(DEPTHS, "modules")] = "modules",
     warmup: Annotated[
         int, typer.Option("--warmup", min=0, help="Passes of each kind run first, not recorded.")
     ] = 10,
@@ -67,6 +58,7 @@ def profile(
     variant: Variant = None,
     spec: SpecFile = None,
     reduce: ReduceOption = Reduce.on,
+    whatif: WhatIfOption = None,
     format: FormatOption = Format.table,
     output: Output = None,
 ) -> None:
@@ -76,13 +68,13 @@ def profile(
     share of the MACs, and its achieved FLOP/s.
     """
     from gnet_inspect.render.profile_view import profile_view
-    from gnet_inspect.reports.profile import profile_latency
+    from gnet_inspect.reports.profile.latency import profile_latency
 
-    network = load(spec, variant, reduce)
+    network = load(spec, variant, reduce, whatif)
     with _progress_bar() as on_progress:
         result = profile_latency(
             network, input_size, batch_size=batch_size, device=device, dtype=dtype.value,
-            channels_last=channels_last, depth=depth.value, warmup=warmup, repeats=repeats,
+            channels_last=channels_last, depth=depth, warmup=warmup, repeats=repeats,
             on_progress=on_progress,
         )  # fmt: skip
     emit_view(profile_view(result), format.value, output)

@@ -7,8 +7,11 @@ from gnet_inspect.cli.app import (
     FormatOption,
     InputSize,
     Output,
+    Reduce,
+    ReduceOption,
     SpecFile,
     Variant,
+    WhatIfOption,
     app,
     load,
 )
@@ -22,12 +25,15 @@ def table(
     variant: Variant = None,
     spec: SpecFile = None,
     input_size: InputSize = None,
+    reduce: ReduceOption = Reduce.on,
+    whatif: WhatIfOption = None,
     format: FormatOption = Format.table,
     output: Output = None,
 ) -> None:
     """Reproduce Table 1 from the built network: measured params and MACs beside the print."""
-    from gnet_inspect.render.console import table_view
-    from gnet_inspect.reports.table import reproduce_table
+    from gnet_inspect.measure.measure import measure
+    from gnet_inspect.render.table_view import table_view
+    from gnet_inspect.reports.table import table_report
 
-    report = reproduce_table(load(spec, variant), input_size)
-    emit_view(table_view(report), format.value, output)
+    measured = measure(load(spec, variant, reduce, whatif), input_size)
+    emit_view(table_view(table_report(measured)), format.value, output)

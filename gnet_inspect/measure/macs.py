@@ -37,16 +37,23 @@ __all__ = ["NOT_COUNTED", "MacReport", "count_macs"]
 
 MACS = "macs"
 OTHER = "other_ops"
-NOT_COUNTED = ("aten::relu", "aten::relu_", "aten::cat", "aten::dropout", "aten::feature_dropout")
-NOT_COUNTED += (
+NOT_COUNTED: tuple[str, ...] = (
+    "aten::relu",
+    "aten::relu_",
+    "aten::cat",
+    "aten::dropout",
+    "aten::feature_dropout",
     "aten::flatten",
     "aten::view",
     "aten::reshape",
     "aten::pad",
     "aten::constant_pad_nd",
+    "aten::squeeze",
+    "aten::unsqueeze",
+    "aten::contiguous",
+    "aten::size",
+    "aten::add_",  # BatchNorm's step counter in training mode: no activation maths
 )
-NOT_COUNTED += ("aten::squeeze", "aten::unsqueeze", "aten::contiguous", "aten::size")
-NOT_COUNTED += ("aten::add_",)  # BatchNorm's step counter in training mode: no activation maths
 
 
 @dataclass(frozen=True)

@@ -1,27 +1,31 @@
-"""Measuring a built network: parameters, MACs, output sizes and depth of every module.
+"""The one build-and-measure path: parameters, MACs, output sizes and depth of every module.
 
-One eval-mode trace of the network (what inference runs): fvcore counts it and forward hooks on
-the same pass keep each module's output. Each auxiliary head is then traced on the activation
-its tap produced, so its training-only cost is counted apart. The rows of the table are read
-off the modules named by the row ids.
+``measure`` takes a spec (and builds it) or a network ``build_model`` built, checks that the
+measurement fits in memory before allocating it, and measures in one eval-mode trace of the
+network (what inference runs): fvcore counts it and forward hooks on the same pass keep each
+module's output. Each auxiliary head is then traced on the activation its tap produced, so its
+training-only cost is counted apart. The rows of the table are read off the modules named by
+the row ids. Every command that measures a network goes through here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import torch
 from torch import Tensor, nn
 
-from gnet_inspect.errors import InputSizeError
+from gnet_inspect.errors import MemoryLimitError, NetworkTypeError
 from gnet_inspect.measure.depth import DepthReport, measure_depth
 from gnet_inspect.measure.macs import count_macs
+from gnet_inspect.measure.memory import is_out_of_memory, require_memory
 from gnet_inspect.measure.params import ParamCount, count_params
 from gnet_inspect.measure.trace import LayerGraph, kept_mode, trace_graph
-from gnet_inspect.model import GoogLeNet, build_model
+from gnet_inspect.measure.tree import ModuleTree
+from gnet_inspect.model import GoogLeNet, build_model, fill_zeros
 from gnet_inspect.spec.notation import Size
 from gnet_inspect.spec.schema import NetworkSpec, Row
 from gnet_inspect.spec.shapes import ShapePlan, infer_shapes
@@ -33,14 +37,15 @@ __all__ = [
     "ModuleMeasure",
     "RowMeasure",
     "measure",
-    "measure_model",
+    "network_spec",
     "recorded_outputs",
 ]
 
 
 @dataclass(frozen=True)
 class ModuleMeasure:
-    """One submodule, by qualified name (``inception_3a.branch3x3.ch3x3.conv``)."""
+    """One submodule, by qualified name (``inception_3a.branch3x3.ch3x3.conv``); ``kind`` is
+    in the vocabulary of ``measure.levels``."""
 
     name: str
     kind: str
@@ -64,9 +69,10 @@ class RowMeasure:
     depth_with_pooling: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Measurement:
-    """Every module and every row of a network, measured at one input size (one image)."""
+    """Every module and every row of a network, measured at one input size (one image), with
+    the network it measured (zero weights unless it was given one) and its module tree."""
 
     spec: NetworkSpec
     input_size: int
@@ -76,6 +82,8 @@ class Measurement:
     depth: DepthReport
     graph: LayerGraph
     unrecognised: dict[str, int]
+    model: GoogLeNet = field(repr=False)
+    tree: ModuleTree = field(repr=False)
 
 
 @contextmanager
@@ -98,18 +106,56 @@ def recorded_outputs(model: nn.Module, names: list[str]) -> Iterator[dict[str, T
             handle.remove()
 
 
-def measure(spec: NetworkSpec, input_size: int | None = None) -> Measurement:
-    """Builds ``spec`` and measures it on one image of ``input_size`` (the table's own by
-    default). Raises InputSizeError if the network cannot take that size."""
+def network_spec(network: object, caller: str) -> NetworkSpec:
+    """The spec of ``network`` (a NetworkSpec, or a GoogLeNet that ``build_model`` built).
+
+    Raises:
+        NetworkTypeError: anything else, such as torchvision's own ``googlenet()``.
+    """
+    if isinstance(network, GoogLeNet):
+        return network.spec
+    if isinstance(network, NetworkSpec):
+        return network
+    kind = f"{type(network).__module__}.{type(network).__qualname__}"
+    raise NetworkTypeError(
+        f"{caller} takes a NetworkSpec (gnet_inspect.load_spec) or a network built from one "
+        f"(gnet_inspect.build_model), not a {kind}"
+    )
+
+
+def measure(network: NetworkSpec | GoogLeNet, input_size: int | None = None) -> Measurement:
+    """Measures ``network`` on one image of ``input_size`` (the table's own by default).
+
+    A spec is built with zero weights (counting never reads a value); a built network is
+    measured as it is, its modes restored and its hooks removed.
+
+    Raises:
+        NetworkTypeError: ``network`` is neither a NetworkSpec nor a network built from one.
+        InputSizeError: the network cannot take that input size.
+        MemoryLimitError: the measurement would not fit in the memory available.
+    """
+    spec = network_spec(network, "measure()")
     size = input_size or spec.input.height
-    _check_memory(infer_shapes(spec, size), size)
+    plan = infer_shapes(spec, size)
+    model = network if isinstance(network, GoogLeNet) else build_model(spec, weights="meta")
+    weights = 0 if isinstance(network, GoogLeNet) else _tensor_bytes(model)
+    require_memory(
+        f"measuring one {size}×{size} image",
+        {"activations": _activation_bytes(plan), "weights": weights},
+        {
+            "activations": "use a smaller --input-size",
+            "weights": "the table's layers are too wide; use fewer channels or features",
+        },
+    )
     try:
-        return measure_model(build_model(spec, weights="zeros"), size)
-    except RuntimeError as exc:  # the allocator's own word, if the estimate was too kind
-        if "allocate" not in str(exc):
+        if not isinstance(network, GoogLeNet):
+            fill_zeros(model)
+        return _measure_built(model, size)
+    except (RuntimeError, MemoryError) as exc:  # the allocator's word, if the estimate was kind
+        if not is_out_of_memory(exc):
             raise
-        raise InputSizeError(
-            f"input size {size} needs more memory than this machine can give; "
+        raise MemoryLimitError(
+            f"measuring one {size}×{size} image needs more memory than this process can have; "
             "use a smaller --input-size"
         ) from None
 
@@ -119,42 +165,29 @@ def measure(spec: NetworkSpec, input_size: int | None = None) -> Measurement:
 _COPIES_PER_ROW = 4
 
 
-def _check_memory(plan: ShapePlan, size: int) -> None:
-    """Refuses an input size whose activations would not fit in the memory available now."""
-    needed = (
-        _COPIES_PER_ROW * 4 * sum(s.height * s.width * s.channels for s in plan.outputs.values())
-    )
-    available = _available_bytes()
-    if available is not None and needed > available:
-        raise InputSizeError(
-            f"input size {size} needs about {needed / 2**30:.1f} GiB to measure one image, and "
-            f"{available / 2**30:.1f} GiB is available; use a smaller --input-size"
-        )
+def _activation_bytes(plan: ShapePlan) -> int:
+    elements = sum(s.height * s.width * s.channels for s in plan.outputs.values())
+    return _COPIES_PER_ROW * 4 * elements
 
 
-def _available_bytes() -> int | None:
-    try:
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
+def _tensor_bytes(model: nn.Module) -> int:
+    tensors = [*model.parameters(), *model.buffers()]
+    return sum(t.numel() * t.element_size() for t in tensors)
 
 
-def measure_model(model: GoogLeNet, input_size: int) -> Measurement:
-    """Measures an already built network; its modes are restored and its hooks removed."""
+def _measure_built(model: GoogLeNet, input_size: int) -> Measurement:
+    """Measures a built network; its modes are restored and its hooks removed."""
     spec = model.spec
     image = torch.zeros(1, spec.input.channels, input_size, input_size)
     with kept_mode(model, training=False):
         counted = _count(model, image)
     graph = trace_graph(model, training=True)
     depth = measure_depth(graph)
+    tree = ModuleTree(model)
     modules = {
         name: ModuleMeasure(
             name=name,
-            kind=type(module).__name__,
+            kind=tree.kinds[name],
             params=count_params(module),
             macs=counted.macs.get(name, 0),
             other_ops=counted.other_ops.get(name, 0),
@@ -168,9 +201,17 @@ def measure_model(model: GoogLeNet, input_size: int) -> Measurement:
     aux_rows = [
         m for h in spec.aux_heads for m in _rows(h.rows, h.id, counted.sizes[h.tap], modules, depth)
     ]
-    unrecognised = counted.unrecognised
     return Measurement(
-        spec, input_size, tuple(rows), tuple(aux_rows), modules, depth, graph, unrecognised
+        spec=spec,
+        input_size=input_size,
+        rows=tuple(rows),
+        aux_rows=tuple(aux_rows),
+        modules=modules,
+        depth=depth,
+        graph=graph,
+        unrecognised=counted.unrecognised,
+        model=model,
+        tree=tree,
     )
 
 

@@ -1,5 +1,7 @@
 """The built network's data-flow graph, traced with torch.fx: every layer and every real edge.
 
+Each node's kind is in the vocabulary of ``measure.levels``.
+
 Depth and the diagrams both read this graph, so what they show is what the network computes.
 """
 
@@ -13,22 +15,13 @@ import torch
 import torch.fx
 from torch import nn
 
+from gnet_inspect.measure.levels import CONCAT
+from gnet_inspect.measure.tree import module_kind
+
 __all__ = ["PARAM_KINDS", "POOL_KINDS", "LayerGraph", "LayerNode", "kept_mode", "trace_graph"]
 
-_MODULE_KINDS: tuple[tuple[type[nn.Module], str], ...] = (
-    (nn.Conv2d, "conv"),
-    (nn.Linear, "linear"),
-    (nn.MaxPool2d, "max pool"),
-    (nn.AvgPool2d, "avg pool"),
-    (nn.AdaptiveAvgPool2d, "avg pool"),
-    (nn.LocalResponseNorm, "lrn"),
-    (nn.BatchNorm2d, "batch norm"),
-    (nn.ReLU, "relu"),
-    (nn.Dropout, "dropout"),
-    (nn.Flatten, "flatten"),
-)
-PARAM_KINDS = frozenset({"conv", "linear"})
-POOL_KINDS = frozenset({"max pool", "avg pool"})
+PARAM_KINDS = frozenset({"convolution", "linear"})
+POOL_KINDS = frozenset({"max pool", "avg pool", "adaptive avg pool"})
 
 
 @dataclass(frozen=True)
@@ -101,15 +94,9 @@ def _kind(model: nn.Module, node: torch.fx.Node) -> str:
     if node.op in ("placeholder", "output"):
         return "input" if node.op == "placeholder" else "output"
     if node.op == "call_module":
-        module = model.get_submodule(str(node.target))
-        if isinstance(module, nn.Conv2d) and 1 < module.groups == module.in_channels:
-            return "depthwise conv"
-        for cls, kind in _MODULE_KINDS:
-            if isinstance(module, cls):
-                return kind
-        return type(module).__name__
+        return module_kind(model.get_submodule(str(node.target)))
     if node.target is torch.cat:
-        return "concat"
+        return CONCAT
     if isinstance(node.target, type):  # packing the outputs (GoogLeNetOutput): no operation
         return "output"
     return getattr(node.target, "__name__", str(node.target))

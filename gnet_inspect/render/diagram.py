@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Literal, get_args
 
-import graphviz  # type: ignore[import-untyped]
+import graphviz
 
 from gnet_inspect.errors import RenderError
 from gnet_inspect.render.diagram_labels import (
@@ -220,7 +220,7 @@ def _legend(dot: graphviz.Digraph, graph: DiagramGraph) -> None:
     """One table node: a swatch per layer kind drawn, and the training-only style."""
     drawn = [node for node in graph.nodes if node.role != "context"]
     kinds = [kind for kind in KIND_NAMES if any(node.kind == kind for node in drawn)]
-    names = KIND_NAMES | ({"conv": "convolution"} if graph.depth == "operations" else {})
+    names = KIND_NAMES | ({"convolution": "convolution"} if graph.depth == "operations" else {})
     rows = [
         f'<TR><TD BORDER="1" BGCOLOR="{fill(kind)}" WIDTH="18"> </TD>'
         f'<TD ALIGN="LEFT">{names[kind]}</TD></TR>'

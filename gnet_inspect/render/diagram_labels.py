@@ -28,9 +28,10 @@ ANNOTATIONS: tuple[Annotation, ...] = ("shape", "params", "macs")
 
 # Pale fills that keep black text readable; one hue per family of layer.
 PALETTE: dict[str, str] = {
-    "conv": "#cfe2f3",
+    "convolution": "#cfe2f3",
     "max pool": "#f4cccc",
     "avg pool": "#fce5cd",
+    "adaptive avg pool": "#fce5cd",
     "lrn": "#d9d2e9",
     "batch norm": "#ead1dc",
     "linear": "#d9ead3",
@@ -44,9 +45,10 @@ PALETTE: dict[str, str] = {
     "output": "#ffffff",
 }
 KIND_NAMES: dict[str, str] = {
-    "conv": "convolution (+ ReLU)",
+    "convolution": "convolution (+ ReLU)",
     "max pool": "max pooling",
     "avg pool": "average pooling",
+    "adaptive avg pool": "adaptive average pooling",
     "lrn": "local response norm.",
     "batch norm": "batch normalisation",
     "linear": "fully connected",
@@ -58,8 +60,8 @@ KIND_NAMES: dict[str, str] = {
     "sequence": "mixed layers",
 }
 ANNOTATION_COLOUR = "#555555"
-_POOLS = ("max pool", "avg pool")
-_CONVS = ("conv", "depthwise conv")
+_POOLS = ("max pool", "avg pool", "adaptive avg pool")
+_CONVS = ("convolution", "depthwise convolution")
 
 
 def fill(kind: str) -> str:
@@ -100,10 +102,10 @@ def describe(layer: Layer) -> str:
         stride = f"/{layer.stride}" if layer.stride not in (None, 1) else ""
         window = f"{layer.kernel}×{layer.kernel}{stride} "
     if layer.kind in _CONVS:
-        name = "conv" if layer.kind == "conv" else "depthwise conv"
+        name = "conv" if layer.kind == "convolution" else "depthwise conv"
         return f"{window}{name}, {layer.channels}"
     if layer.kind in _POOLS:
-        return f"{window}{layer.kind}" if window else f"adaptive {layer.kind}"
+        return f"{window}{layer.kind}" if window else layer.kind
     if layer.kind == "linear":
         return f"linear, {layer.channels}"
     if layer.kind == "dropout" and layer.rate is not None:

@@ -8,22 +8,16 @@ as data, file name by file name; writing it is the caller's.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from gnet_inspect.measure.measure import Measurement, measure
 from gnet_inspect.render.diagram import DiagramFormat, DiagramStyle, render_diagram, require_dot
-from gnet_inspect.render.export import to_markdown
 from gnet_inspect.render.flops_view import side_by_side_markdown
-from gnet_inspect.reports.diagram.graph import build_and_measure, diagram_graph
-from gnet_inspect.reports.flops import break_down
-from gnet_inspect.reports.flops_compare import side_by_side
-from gnet_inspect.reports.table import report_from
+from gnet_inspect.render.table_view import to_markdown
+from gnet_inspect.reports.diagram.graph import diagram_graph
+from gnet_inspect.reports.flops_compare import compare_networks
+from gnet_inspect.reports.table import table_report
 from gnet_inspect.spec.schema import InceptionRow, NetworkSpec
 from gnet_inspect.spec.whatifs import without_reductions
-
-if TYPE_CHECKING:
-    from torch import nn
-
-    from gnet_inspect.measure.measure import Measurement
 
 __all__ = ["INDEX", "REDUCTIONS", "TABLE", "DocFile", "documentation_set"]
 
@@ -66,18 +60,18 @@ def documentation_set(
         RenderError: graphviz's ``dot`` is missing (checked before anything is built) or fails.
     """
     require_dot(format)
-    model, measured = build_and_measure(spec, input_size)
+    measured = measure(spec, input_size)
     figure = _Figures(format)
-    figures = [figure.network(spec, measured, model)]
+    figures = [figure.network(spec, measured)]
     tables: list[DocFile] = []
     module = module or next((r.id for r in spec.rows if isinstance(r, InceptionRow)), None)
     if module is not None:
-        figures.append(figure.module(spec, measured, model, module))
+        figures.append(figure.module(spec, measured, module))
         if _reduced(spec, module):
-            naive_model, naive = build_and_measure(without_reductions(spec), input_size)
-            figures.append(figure.naive(naive, naive_model, module))
+            naive = measure(without_reductions(spec), input_size)
+            figures.append(figure.naive(naive, module))
             tables.append(_savings(measured, naive))
-    table = to_markdown(report_from(measured))
+    table = to_markdown(table_report(measured))
     index = _index(spec, measured.input_size, figures, [table, *(t.data.decode() for t in tables)])
     return (
         *figures,
@@ -93,31 +87,29 @@ class _Figures:
 
     format: DiagramFormat
 
-    def network(self, spec: NetworkSpec, measured: Measurement, model: nn.Module) -> DocFile:
-        data = self._draw(measured, model, None)
+    def network(self, spec: NetworkSpec, measured: Measurement) -> DocFile:
+        data = self._draw(measured, None)
         return DocFile(f"network.{self.format}", data, "The whole network", _network_caption(spec))
 
-    def module(
-        self, spec: NetworkSpec, measured: Measurement, model: nn.Module, module: str
-    ) -> DocFile:
-        data = self._draw(measured, model, module)
+    def module(self, spec: NetworkSpec, measured: Measurement, module: str) -> DocFile:
+        data = self._draw(measured, module)
         if _reduced(spec, module):
             return DocFile(f"{module}.{self.format}", data, f"`{module}`, Figure 2(b)", _REDUCED)
         return DocFile(f"{module}.{self.format}", data, f"`{module}`", _LAYERS)
 
-    def naive(self, measured: Measurement, model: nn.Module, module: str) -> DocFile:
-        data = self._draw(measured, model, module)
+    def naive(self, measured: Measurement, module: str) -> DocFile:
+        data = self._draw(measured, module)
         title = f"`{module}` without reductions, Figure 2(a)"
         return DocFile(f"{module}-naive.{self.format}", data, title, _NAIVE)
 
-    def _draw(self, measured: Measurement, model: nn.Module, module: str | None) -> bytes:
-        graph = diagram_graph(measured, model, module=module)
+    def _draw(self, measured: Measurement, module: str | None) -> bytes:
+        graph = diagram_graph(measured, module=module)
         return render_diagram(graph, self.format, _STYLE)
 
 
 def _savings(measured: Measurement, naive: Measurement) -> DocFile:
     """What the reductions save, module by module, in Markdown."""
-    pair = side_by_side(break_down(measured, "modules"), break_down(naive, "modules"))
+    pair = compare_networks(measured, naive, "modules")
     return DocFile(REDUCTIONS, side_by_side_markdown(pair).encode(), _SAVINGS)
 
 

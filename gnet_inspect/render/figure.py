@@ -23,7 +23,7 @@ from gnet_inspect.render.diagram import (
 from gnet_inspect.render.diagram_labels import ANNOTATIONS, Annotation
 
 if TYPE_CHECKING:
-    from gnet_inspect.spec.schema import NetworkSpec
+    from gnet_inspect.measure.measure import Measurement
 
 __all__ = [
     "FigureRequest",
@@ -84,22 +84,20 @@ def figure_request(
 
 
 def draw_figure(
-    spec: NetworkSpec,
+    measured: Measurement,
     request: FigureRequest,
     depth: str | None = None,
     module: str | None = None,
-    input_size: int | None = None,
 ) -> bytes:
-    """Builds and measures ``spec`` and draws it (or ``module``) as ``request`` says.
+    """Draws the measured network (or its ``module``) as ``request`` says.
 
     Raises:
         OptionError: ``module`` names no module of the network, or ``depth`` is unknown.
         RenderError: ``dot`` fails.
     """
-    from gnet_inspect.reports.diagram.graph import network_diagram
+    from gnet_inspect.reports.diagram.graph import diagram_graph
 
-    graph = network_diagram(spec, depth, module, input_size)
-    return render_diagram(graph, request.format, request.style)
+    return render_diagram(diagram_graph(measured, depth, module), request.format, request.style)
 
 
 def diagram_format(requested: str | None, output: Path | None) -> DiagramFormat:

@@ -103,7 +103,8 @@ def side_by_side_lines(s: SideBySide) -> list[str]:
     lines = [
         f"Base — {_totals(s.base)}",
         f"Other — {_totals(s.other)}",
-        f"Total MACs, other / base: {s.macs_ratio:.2f}×; params: {s.params_ratio:.2f}×",
+        f"Total MACs, other / base: {_ratio(s.macs_ratio) or 'none in the base'}; "
+        f"params: {_ratio(s.params_ratio) or 'none in the base'}",
     ]
     for label, row in (
         ("Largest blow-up", s.largest_blow_up),
@@ -111,7 +112,7 @@ def side_by_side_lines(s: SideBySide) -> list[str]:
     ):
         if row is not None and row.base is not None and row.other is not None:
             lines.append(
-                f"{label}: {row.id}, {row.macs_ratio:.2f}× the MACs "
+                f"{label}: {row.id}, {_ratio(row.macs_ratio)} the MACs "
                 f"({si(row.base.macs)} → {si(row.other.macs)}), output "
                 f"{row.base.output} → {row.other.output}"
             )

@@ -1,36 +1,26 @@
-"""Params, MACs and FLOPs of a measured network at a chosen granularity.
+"""Params, MACs and FLOPs of a measured network at one level of ``measure.levels``.
 
-The levels nest, so each level's rows add up exactly to the level above:
-
-* ``stages``: runs of consecutive rows that output the same resolution (112×112, 56×56, …),
-  read off the measured output sizes;
-* ``modules``: the table's rows;
-* ``branches``: an Inception module's four branches; other rows stay whole;
-* ``layers``: the individual layers (convolutions, linear layers, pools, normalisations).
-
-Auxiliary heads are broken down apart: they are training cost, never part of the inference
-totals. Shares are of the inference totals.
+The levels nest, so each level's entries add up exactly to the level above; stages are read
+off the measured output sizes. Auxiliary heads are broken down apart: they are training cost,
+never part of the inference totals. Shares are of the inference totals.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
+from gnet_inspect.measure.levels import LEVELS, Level
 from gnet_inspect.measure.measure import Measurement, ModuleMeasure, RowMeasure
+from gnet_inspect.measure.params import ParamCount
 from gnet_inspect.spec.notation import Size
-from gnet_inspect.spec.schema import NetworkSpec
+from gnet_inspect.spec.shapes import qualified_rows
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["LEVELS", "Breakdown", "BreakdownRow", "Level", "break_down", "flops_breakdown"]
-
-Level = Literal["stages", "modules", "branches", "layers"]
-LEVELS: tuple[Level, ...] = ("stages", "modules", "branches", "layers")
-_LAYER_KINDS = {"Conv2d", "Linear", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"}
-_LAYER_KINDS |= {"LocalResponseNorm", "BatchNorm2d"}
+__all__ = ["LEVELS", "Breakdown", "BreakdownRow", "Level", "break_down"]
 
 
 @dataclass(frozen=True)
@@ -80,7 +70,7 @@ def break_down(measured: Measurement, level: Level) -> Breakdown:
     params = sum(r.params.params for r in measured.rows)
     macs = sum(r.macs for r in measured.rows)
 
-    def entry(name: str, row: RowMeasure, kind: str, m: ModuleMeasure | RowMeasure) -> BreakdownRow:
+    def entry(name: str, row: RowMeasure, kind: str, m: _Measured) -> BreakdownRow:
         return BreakdownRow(
             id=name,
             row=row.id,
@@ -96,20 +86,23 @@ def break_down(measured: Measurement, level: Level) -> Breakdown:
             share_params=m.params.params / params if params else 0.0,
         )
 
+    types = {qid: row.printed.type for qid, row, _ in qualified_rows(measured.spec)}
+
     def expand(rows: tuple[RowMeasure, ...]) -> list[BreakdownRow]:
         result = []
         for row in rows:
-            kind = _row_kind(measured.spec, row.id)
-            parts = _parts(measured, row.id, level)
-            if not parts:
-                result.append(entry(row.id, row, kind, row))
-            for name, module in parts:
-                result.append(entry(name, row, _kind(module, level), module))
+            parts = measured.tree.entries(row.id, level)
+            if len(parts) == 1 and parts[0].id == row.id:
+                result.append(entry(row.id, row, types[row.id], row))
+                continue
+            for part in parts:
+                counts = measured.modules.get(part.id) or _Counts(ParamCount(0, 0), 0, 0, None)
+                result.append(entry(part.id, row, part.kind, counts))
         return result
 
     if level == "stages":
         rows = _stages(measured, entry)
-        aux = [entry(r.id, r, _row_kind(measured.spec, r.id), r) for r in measured.aux_rows]
+        aux = [entry(r.id, r, types[r.id], r) for r in measured.aux_rows]
     else:
         rows, aux = expand(measured.rows), expand(measured.aux_rows)
     return Breakdown(
@@ -125,38 +118,17 @@ def break_down(measured: Measurement, level: Level) -> Breakdown:
     )
 
 
-def _row_kind(spec: NetworkSpec, qid: str) -> str:
-    from gnet_inspect.spec.shapes import qualified_rows
+@dataclass(frozen=True)
+class _Counts:
+    """What an entry without a module of its own counts (a concatenation: nothing)."""
 
-    return next(row.printed.type for q, row, _ in qualified_rows(spec) if q == qid)
-
-
-def _parts(measured: Measurement, row_id: str, level: Level) -> list[tuple[str, ModuleMeasure]]:
-    """The submodules a row splits into at ``level``; empty when the row stays whole."""
-    module = measured.modules.get(row_id)
-    if module is None or level in ("modules", "stages"):
-        return []
-    children = [m for name, m in measured.modules.items() if name.startswith(f"{row_id}.")]
-    if level == "branches":
-        if module.kind != "Inception":
-            return []
-        return [(m.name, m) for m in children if m.name.count(".") == row_id.count(".") + 1]
-    layers = [(m.name, m) for m in children if m.kind in _LAYER_KINDS]
-    return [] if module.kind in _LAYER_KINDS else layers
+    params: ParamCount
+    macs: int
+    other_ops: int
+    output: Size | None
 
 
-def _kind(module: ModuleMeasure, level: Level) -> str:
-    if level == "branches":
-        return "branch"
-    return {
-        "Conv2d": "convolution",
-        "Linear": "linear",
-        "MaxPool2d": "max pool",
-        "AvgPool2d": "avg pool",
-        "AdaptiveAvgPool2d": "adaptive avg pool",
-        "LocalResponseNorm": "lrn",
-        "BatchNorm2d": "batch norm",
-    }.get(module.kind, module.kind)
+_Measured = RowMeasure | ModuleMeasure | _Counts
 
 
 def _stages(
@@ -189,10 +161,3 @@ def _stages(
 
 def _grid(size: Size) -> tuple[int, int]:
     return size.height, size.width
-
-
-def flops_breakdown(spec: NetworkSpec, level: Level, input_size: int | None = None) -> Breakdown:
-    """Builds and measures ``spec``, then breaks it down at ``level``."""
-    from gnet_inspect.measure.measure import measure
-
-    return break_down(measure(spec, input_size), level)

@@ -6,13 +6,14 @@ from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from gnet_inspect.errors import OptionError
-from gnet_inspect.reports.flops import Breakdown, BreakdownRow, Level, flops_breakdown
-from gnet_inspect.spec.schema import NetworkSpec
+from gnet_inspect.measure.levels import Level
+from gnet_inspect.measure.measure import Measurement
+from gnet_inspect.reports.flops import Breakdown, BreakdownRow, break_down
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["PairRow", "SideBySide", "compare_networks", "side_by_side"]
+__all__ = ["PairRow", "SideBySide", "compare_networks"]
 
 
 @dataclass(frozen=True)
@@ -49,12 +50,14 @@ class SideBySide:
     aux_rows: tuple[PairRow, ...]
 
     @property
-    def macs_ratio(self) -> float:
-        return self.other.macs / self.base.macs
+    def macs_ratio(self) -> float | None:
+        """The other network's MACs over the base's (None where the base has none)."""
+        return self.other.macs / self.base.macs if self.base.macs else None
 
     @property
-    def params_ratio(self) -> float:
-        return self.other.params / self.base.params
+    def params_ratio(self) -> float | None:
+        """The other network's params over the base's (None where the base has none)."""
+        return self.other.params / self.base.params if self.base.params else None
 
     @property
     def largest_blow_up(self) -> PairRow | None:
@@ -88,15 +91,6 @@ class SideBySide:
         return pd.DataFrame.from_records(self.records(), index="id").convert_dtypes()
 
 
-def side_by_side(base: Breakdown, other: Breakdown) -> SideBySide:
-    """Joins two breakdowns of the same level on id, in the base's order, then the other's."""
-    if base.level != other.level:
-        raise ValueError(f"levels differ: {base.level} and {other.level}")
-    return SideBySide(
-        base, other, _join(base.rows, other.rows), _join(base.aux_rows, other.aux_rows)
-    )
-
-
 def _join(left: tuple[BreakdownRow, ...], right: tuple[BreakdownRow, ...]) -> tuple[PairRow, ...]:
     rights = {row.id: row for row in right}
     lefts = {row.id: row for row in left}
@@ -113,19 +107,20 @@ def _join(left: tuple[BreakdownRow, ...], right: tuple[BreakdownRow, ...]) -> tu
     )
 
 
-def compare_networks(
-    base: NetworkSpec, other: NetworkSpec, level: Level, input_size: int | None = None
-) -> SideBySide:
-    """Builds and measures both networks and joins their breakdowns at ``level``.
+def compare_networks(base: Measurement, other: Measurement, level: Level) -> SideBySide:
+    """Breaks both measured networks down at ``level`` and joins them on id, in the base's
+    order, then the other's.
 
     Raises:
-        OptionError: the two specs describe the same network (a what-if that changes
-            nothing in this variant), so there is nothing to compare.
+        OptionError: the two describe the same network (a what-if that changes nothing in
+            this variant), so there is nothing to compare.
     """
-    if replace(base, whatifs=()) == replace(other, whatifs=()):
+    if replace(base.spec, whatifs=()) == replace(other.spec, whatifs=()):
         raise OptionError(
-            f"'{other.label}' builds the same network as '{base.label}': nothing to compare"
+            f"'{other.spec.label}' builds the same network as '{base.spec.label}': "
+            "nothing to compare"
         )
-    return side_by_side(
-        flops_breakdown(base, level, input_size), flops_breakdown(other, level, input_size)
+    left, right = break_down(base, level), break_down(other, level)
+    return SideBySide(
+        left, right, _join(left.rows, right.rows), _join(left.aux_rows, right.aux_rows)
     )

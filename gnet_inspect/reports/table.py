@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from gnet_inspect.measure.depth import BLOCK_RULE, DepthReport
-from gnet_inspect.measure.measure import Measurement, RowMeasure, measure
+from gnet_inspect.measure.measure import Measurement, RowMeasure
 from gnet_inspect.spec.notation import PrintedCount
 from gnet_inspect.spec.schema import ConvRow, DropoutRow, InceptionRow, NetworkSpec, Row
 from gnet_inspect.spec.shapes import qualified_rows
@@ -21,7 +21,15 @@ from gnet_inspect.spec.shapes import qualified_rows
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Comparison", "Status", "TableReport", "TableRow", "Totals", "reproduce_table"]
+__all__ = [
+    "Comparison",
+    "Status",
+    "TableReport",
+    "TableRow",
+    "Totals",
+    "compare_count",
+    "table_report",
+]
 
 Status = Literal["match", "close", "differs"]
 
@@ -105,13 +113,8 @@ class TableReport:
         return pd.DataFrame.from_records(self.records(), index="id").convert_dtypes()
 
 
-def reproduce_table(spec: NetworkSpec, input_size: int | None = None) -> TableReport:
-    """Builds ``spec``, measures it at ``input_size`` and reconciles it with the printed table."""
-    return report_from(measure(spec, input_size))
-
-
-def report_from(measured: Measurement) -> TableReport:
-    """The TableReport of an existing Measurement."""
+def table_report(measured: Measurement) -> TableReport:
+    """The measured network set beside its printed table, row by row."""
     spec = measured.spec
     by_id = {qid: row for qid, row, _ in qualified_rows(spec)}
     native = measured.input_size == spec.input.height
@@ -131,7 +134,7 @@ def report_from(measured: Measurement) -> TableReport:
     )
 
 
-def compare(measured: int, printed: PrintedCount, base: int) -> Comparison:
+def compare_count(measured: int, printed: PrintedCount, base: int) -> Comparison:
     """Compares a measured count with a printed one read in base ``base`` (1000 or 1024)."""
     scale = printed.value(base) / printed.digits if printed.digits else Decimal(1)
     in_units = Decimal(measured) / scale
@@ -149,9 +152,9 @@ def _row(spec: NetworkSpec, row: Row, m: RowMeasure, native: bool) -> TableRow:
     printed = row.printed
     params_cmp = ops_cmp = None
     if printed.params is not None:
-        params_cmp = compare(m.params.weights, printed.params, spec.printed_params.base)
+        params_cmp = compare_count(m.params.weights, printed.params, spec.printed_params.base)
     if printed.ops is not None and native:
-        ops_cmp = compare(m.macs, printed.ops, spec.printed_ops.base)
+        ops_cmp = compare_count(m.macs, printed.ops, spec.printed_ops.base)
     return TableRow(
         id=m.id,
         head=m.head,

@@ -2,8 +2,8 @@
 
 Every node stands for a set of traced operations (``members``) and every edge for at least one
 real data dependency between them, so a figure shows what the network computes. How deep the
-module tree is opened is ``collapse``'s; what each node holds (its layers, shapes, parameters
-and MACs, read from the Measurement that ``gnet-inspect table`` prints) is ``diagram_nodes``';
+module tree is opened is ``tree``'s; what each node holds (its layers, shapes, parameters and
+MACs, read from the Measurement that ``gnet-inspect table`` prints) is ``nodes``';
 which nodes and edges there are, and which a module view keeps, is decided here.
 """
 
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from gnet_inspect.errors import OptionError
+from gnet_inspect.measure.levels import Level, pick_level
 from gnet_inspect.reports.diagram.nodes import (
     Container,
     DiagramNode,
@@ -24,8 +25,7 @@ from gnet_inspect.reports.diagram.tree import (
     DEPTHS,
     INPUT,
     OUTPUT,
-    Depth,
-    ModuleTree,
+    DiagramTree,
     Operation,
     inside,
     operations,
@@ -33,25 +33,18 @@ from gnet_inspect.reports.diagram.tree import (
 )
 
 if TYPE_CHECKING:
-    from torch import nn
-
     from gnet_inspect.measure.measure import Measurement
-    from gnet_inspect.model import GoogLeNet
-    from gnet_inspect.spec.schema import NetworkSpec
 
 __all__ = [
     "DEPTHS",
     "INPUT",
     "OUTPUT",
     "Container",
-    "Depth",
     "DiagramEdge",
     "DiagramGraph",
     "DiagramNode",
     "Layer",
-    "build_and_measure",
     "diagram_graph",
-    "network_diagram",
     "sink",
 ]
 
@@ -71,7 +64,7 @@ class DiagramGraph:
     network: str
     label: str
     input_size: int
-    depth: Depth
+    depth: Level
     module: str | None
     nodes: tuple[DiagramNode, ...]
     edges: tuple[DiagramEdge, ...]
@@ -89,39 +82,14 @@ class DiagramGraph:
         raise KeyError(node_id)
 
 
-def build_and_measure(
-    spec: NetworkSpec, input_size: int | None = None
-) -> tuple[GoogLeNet, Measurement]:
-    """Builds ``spec`` and measures it as ``measure`` does, keeping the model for its layers."""
-    from gnet_inspect.measure.measure import measure_model
-    from gnet_inspect.model import build_model
-    from gnet_inspect.spec.shapes import infer_shapes
-
-    size = input_size or spec.input.height
-    infer_shapes(spec, size)
-    model = build_model(spec, weights="zeros")
-    return model, measure_model(model, size)
-
-
-def network_diagram(
-    spec: NetworkSpec,
-    depth: str | None = None,
-    module: str | None = None,
-    input_size: int | None = None,
-) -> DiagramGraph:
-    """Builds and measures ``spec``, then collapses it as ``diagram_graph`` does."""
-    model, measured = build_and_measure(spec, input_size)
-    return diagram_graph(measured, model, depth, module)
-
-
 def diagram_graph(
-    measured: Measurement, model: nn.Module, depth: str | None = None, module: str | None = None
+    measured: Measurement, depth: str | None = None, module: str | None = None
 ) -> DiagramGraph:
     """The whole network, or the module called ``module`` with its neighbouring rows.
 
     Args:
-        measured: the measurement of ``model`` (its traced graph, shapes, params and MACs).
-        model: the built network, read for kernel sizes and strides.
+        measured: the measurement (its traced graph, shapes, params and MACs, and the built
+            network, read for kernel sizes and strides).
         depth: how far the module tree is opened; ``modules`` for the whole network and
             ``layers`` for one module by default.
         module: a row id (``inception_4a``), an aux head id or any qualified submodule name.
@@ -132,13 +100,13 @@ def diagram_graph(
     chosen = _depth(depth, module)
     _check_module(measured, module)
     found = operations(measured)
-    tree = ModuleTree(measured)
+    tree = DiagramTree(measured)
     keys = {operation.name: tree.key(operation, chosen, module) for operation in found}
     edges = _edges(found, keys, module)
     kept = {node_id for edge in edges for node_id in (edge.source, edge.target)}
     nodes = [
         node
-        for node in diagram_nodes(found, keys, tree, measured, model, module)
+        for node in diagram_nodes(found, keys, tree, measured, module)
         if module is None or node.id in kept or inside(node.id, module)
     ]
     return DiagramGraph(
@@ -167,12 +135,8 @@ def _edges(
     return tuple(DiagramEdge(*edge) for edge in edges)
 
 
-def _depth(depth: str | None, module: str | None) -> Depth:
-    wanted = depth or ("layers" if module else "modules")
-    for known in DEPTHS:
-        if known == wanted:
-            return known
-    raise OptionError(f"unknown depth '{depth}'; available: {', '.join(DEPTHS)}")
+def _depth(depth: str | None, module: str | None) -> Level:
+    return pick_level(depth or ("layers" if module else "modules"), DEPTHS)
 
 
 def _check_module(measured: Measurement, module: str | None) -> None:
@@ -191,7 +155,5 @@ def _row_modules(measured: Measurement) -> list[str]:
 
 def _example_submodule(measured: Measurement) -> str:
     nested = [name for name in measured.modules if name.count(".") == 1]
-    inception = [
-        name for name in nested if measured.modules[name.split(".")[0]].kind == "Inception"
-    ]
+    inception = [name for name in nested if name.split(".")[0] in measured.tree.inceptions]
     return (inception or nested or ["none"])[0]

@@ -10,12 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from gnet_inspect.reports.diagram.tree import ModuleTree, Operation, inside
+from gnet_inspect.reports.diagram.tree import DiagramTree, Operation, inside
 from gnet_inspect.spec.notation import Size
 
 if TYPE_CHECKING:
-    from torch import nn
-
     from gnet_inspect.measure.measure import Measurement
 
 __all__ = ["Container", "DiagramNode", "Layer", "Role", "diagram_containers", "diagram_nodes"]
@@ -23,7 +21,7 @@ __all__ = ["Container", "DiagramNode", "Layer", "Role", "diagram_containers", "d
 Role = Literal["input", "layer", "output", "context"]
 # Operations that ride on a layer and describe it only when drawn on their own.
 _RIDERS = frozenset({"relu", "batch norm", "flatten"})
-_CONVS = frozenset({"conv", "depthwise conv"})
+_CONVS = frozenset({"convolution", "depthwise convolution"})
 
 
 @dataclass(frozen=True)
@@ -78,29 +76,27 @@ class Container:
 def diagram_nodes(
     found: list[Operation],
     keys: dict[str, str],
-    tree: ModuleTree,
+    tree: DiagramTree,
     measured: Measurement,
-    model: nn.Module,
     module: str | None,
 ) -> list[DiagramNode]:
     """One node per distinct key, in order of first appearance, holding its operations.
 
     Args:
         found: the traced operations, in order.
-        keys: the node each operation belongs to (``ModuleTree.key``).
+        keys: the node each operation belongs to (``DiagramTree.key``).
         tree: the module tree, for the boxes around each node and the aux heads' weights.
         measured: the measurement read for outputs, params and MACs.
-        model: the built network, read for windows and rates.
         module: the module a module view shows; nodes outside it are its context.
     """
     members: dict[str, list[Operation]] = {}
     for operation in found:
         members.setdefault(keys[operation.name], []).append(operation)
-    return [_node(key, group, tree, measured, model, module) for key, group in members.items()]
+    return [_node(key, group, tree, measured, module) for key, group in members.items()]
 
 
 def diagram_containers(
-    nodes: list[DiagramNode], tree: ModuleTree, module: str | None
+    nodes: list[DiagramNode], tree: DiagramTree, module: str | None
 ) -> tuple[Container, ...]:
     """The opened modules around the nodes, in order of first appearance (in a module view,
     only those inside the module)."""
@@ -108,9 +104,9 @@ def diagram_containers(
     for name in dict.fromkeys(parent for node in nodes for parent in node.parents):
         measure = tree.modules[name]
         enclosing = tree.enclosing(name)
-        kind = {"Inception": "inception", "AuxClassifier": "aux head"}.get(measure.kind)
+        kind = measure.kind if measure.kind in ("inception", "aux head") else None
         if kind is None:
-            in_module = bool(enclosing) and tree.modules[enclosing[-1]].kind == "Inception"
+            in_module = bool(enclosing) and enclosing[-1] in tree.levels.inceptions
             kind = "branch" if in_module else "sequence"
         parents = enclosing if module is None else tuple(p for p in enclosing if inside(p, module))
         top = name.split(".")[0]
@@ -132,14 +128,13 @@ def diagram_containers(
 def _node(
     key: str,
     group: list[Operation],
-    tree: ModuleTree,
+    tree: DiagramTree,
     measured: Measurement,
-    model: nn.Module,
     module: str | None,
 ) -> DiagramNode:
     first = group[0]
     role = _role(key, first, module)
-    layers = tuple(_layer(atom, measured, model) for atom in group if atom.kind != "output")
+    layers = tuple(_layer(atom, measured) for atom in group if atom.kind != "output")
     principal = tuple(layer for layer in layers if layer.kind not in _RIDERS) or layers
     measure = measured.modules.get(key)
     parents = tree.enclosing(key)
@@ -173,11 +168,11 @@ def _kind(key: str, role: Role, layers: tuple[Layer, ...], measured: Measurement
     if role in ("input", "output"):
         return role
     measure = measured.modules.get(key)
-    if measure is not None and measure.kind == "Inception":
+    if measure is not None and measure.kind == "inception":
         return "inception"
     kinds = {layer.kind for layer in layers}
     if kinds <= _CONVS:
-        return "conv"
+        return "convolution"
     return kinds.pop() if len(kinds) == 1 else "sequence"
 
 
@@ -194,13 +189,13 @@ def _output(
     return measure.output if measure else None
 
 
-def _layer(atom: Operation, measured: Measurement, model: nn.Module) -> Layer:
+def _layer(atom: Operation, measured: Measurement) -> Layer:
     """The layer an atom runs, read off the built module (windows) and the measurement."""
     measure = measured.modules.get(atom.module)
     channels = measure.output.channels if measure and measure.output else None
     if atom.kind in ("input", "concat") or atom.module not in measured.modules:
         return Layer(atom.module, atom.kind, channels=channels)
-    built = model.get_submodule(atom.module)
+    built = measured.model.get_submodule(atom.module)
     kernel = getattr(built, "kernel_size", getattr(built, "size", None))
     stride = getattr(built, "stride", None)
     return Layer(

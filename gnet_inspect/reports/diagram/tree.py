@@ -1,10 +1,8 @@
 """Collapsing a traced network onto its module tree: which drawn node each operation belongs to.
 
-Depth opens the module tree level by level: ``modules`` keeps one node per table row (an aux
-head's rows are rows too), ``branches`` opens a row into its children (an Inception module into
-its four branches and its concat, conv2 into its two convolutions), ``layers`` opens those once
-more, and ``operations`` keeps every traced operation. A convolution or linear unit
-(convolution, [BatchNorm,] ReLU) is one layer of the paper and opens only at ``operations``.
+A node is an entry of ``measure.levels`` at the chosen depth (``modules``, ``branches``,
+``layers`` or ``operations``), the same entries ``flops`` and ``profile`` list: every traced
+operation belongs to the entry that holds its module.
 
 A node is named by its module's qualified name. The nodes no module runs, the input and the
 outputs, are named with a leading underscore (``_input``, ``_output``, ``aux_4a._output``),
@@ -15,7 +13,9 @@ which no row id can have (the loader takes ``^[a-z][a-z0-9_]*$``), so a row call
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
+
+from gnet_inspect.measure.levels import CONCAT, LEVELS, Level
 
 if TYPE_CHECKING:
     from gnet_inspect.measure.measure import Measurement
@@ -24,17 +24,14 @@ __all__ = [
     "DEPTHS",
     "INPUT",
     "OUTPUT",
-    "Depth",
-    "ModuleTree",
+    "DiagramTree",
     "Operation",
     "inside",
     "operations",
     "sink",
 ]
 
-Depth = Literal["modules", "branches", "layers", "operations"]
-DEPTHS: tuple[Depth, ...] = ("modules", "branches", "layers", "operations")
-_UNITS = frozenset({"ConvUnit", "LinearUnit"})
+DEPTHS: tuple[Level, ...] = tuple(level for level in LEVELS if level != "stages")
 INPUT = "_input"
 OUTPUT = "_output"
 
@@ -79,26 +76,26 @@ def inside(key: str, module: str | None) -> bool:
     return module is not None and (key == module or key.startswith(module + "."))
 
 
-class ModuleTree:
-    """The module tree of a measured network: its leaves, units, containers and aux heads."""
+class DiagramTree:
+    """A measured network's module tree as a diagram reads it: the node each operation
+    belongs to, the modules around a node, and the aux heads' loss weights."""
 
     def __init__(self, measured: Measurement) -> None:
         self.modules = measured.modules
-        self.containers = {name.rsplit(".", 1)[0] for name in measured.modules if "." in name}
+        self.levels = measured.tree
         self.heads = {head.id: head.loss_weight for head in measured.spec.aux_heads}
 
-    def key(self, operation: Operation, depth: Depth, module: str | None = None) -> str:
-        """The node ``operation`` belongs to when the tree is opened to ``depth``.
+    def key(self, operation: Operation, depth: Level, module: str | None = None) -> str:
+        """The node ``operation`` belongs to at ``depth``.
 
         In a view of ``module``, an operation outside it belongs to its row (neighbouring rows
         are drawn whole) and one inside it to ``module`` at least.
         """
-        level = DEPTHS.index(depth)
         if module is None:
-            return self._key(operation, level)
+            return self._key(operation, depth)
         if not inside(operation.module, module):
-            return self._key(operation, 0)
-        key = self._key(operation, level)
+            return self._key(operation, "modules")
+        key = self._key(operation, depth)
         return module if module.startswith(key + ".") else key
 
     def enclosing(self, key: str) -> tuple[str, ...]:
@@ -107,19 +104,8 @@ class ModuleTree:
         prefixes = (".".join(parts[:end]) for end in range(1, len(parts)))
         return tuple(prefix for prefix in prefixes if prefix in self.modules)
 
-    def _key(self, operation: Operation, level: int) -> str:
+    def _key(self, operation: Operation, depth: Level) -> str:
         if operation.kind in ("input", "output"):
             return INPUT if operation.kind == "input" else operation.name
-        parts = operation.module.split(".")
-        # An operation of a container itself (an Inception module's concat), once it is open.
-        own = f"{operation.module}.{operation.kind.replace(' ', '_')}"
-        if level == len(DEPTHS) - 1:
-            return own if operation.module in self.containers else operation.module
-        row = 2 if parts[0] in self.heads else 1  # an aux head's rows are aux_4a.conv, ...
-        for end in range(row, len(parts) + 1):
-            prefix = ".".join(parts[:end])
-            if end >= row + level or prefix not in self.containers:
-                return prefix
-            if self.modules[prefix].kind in _UNITS:
-                return prefix
-        return own
+        own = operation.kind == CONCAT  # an Inception module's own operation
+        return self.levels.entry_of(operation.module, depth, concat=own)

@@ -1,9 +1,9 @@
-"""Profiling a built GoogLeNet's latency block by block: the public functions.
+"""Profiling a GoogLeNet's latency block by block: the public entry point.
 
-These check the options, place the model (``placement.py``), time its passes (``timing.py``)
-and put each block's samples beside its MACs in the plain-data profile of ``result.py``.
-``profile_model`` is long only by its keyword signature and its Args; its body is those steps
-in order, each one call.
+It checks the options, places the model (``placement.py``), times its passes (``timing.py``)
+and puts each block's samples beside its MACs in the plain-data profile of ``result.py``.
+``profile_latency`` is long only by its keyword signature and its Args; its body is those
+steps in order, each one call.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from __future__ import annotations
 import torch
 
 from gnet_inspect.errors import OptionError
-from gnet_inspect.measure.measure import ModuleMeasure, measure
+from gnet_inspect.measure.levels import Level, pick_level
+from gnet_inspect.measure.measure import ModuleMeasure, measure, network_spec
 from gnet_inspect.model import GoogLeNet, build_model
 from gnet_inspect.reports.profile.placement import (
     DtypeName,
@@ -23,6 +24,7 @@ from gnet_inspect.reports.profile.placement import (
     running,
 )
 from gnet_inspect.reports.profile.result import (
+    DEPTHS,
     BlockLatency,
     LatencyProfile,
     LatencyStats,
@@ -30,85 +32,52 @@ from gnet_inspect.reports.profile.result import (
 )
 from gnet_inspect.reports.profile.timing import (
     Block,
-    Depth,
     Progress,
     Samples,
     plan_blocks,
     time_passes,
 )
 from gnet_inspect.spec.schema import NetworkSpec
-from gnet_inspect.spec.shapes import infer_shapes
 
-__all__ = ["profile_latency", "profile_model"]
+__all__ = ["profile_latency"]
 
 
 def profile_latency(
-    spec: NetworkSpec,
+    network: NetworkSpec | GoogLeNet,
     input_size: int | None = None,
     *,
     batch_size: int = 1,
     device: str = "cpu",
     dtype: DtypeName = "float32",
     channels_last: bool = False,
-    depth: Depth = "modules",
+    depth: str = "modules",
     warmup: int = 10,
     repeats: int = 100,
     on_progress: Progress | None = None,
 ) -> LatencyProfile:
-    """Builds ``spec`` (initialised weights) and profiles it; see ``profile_model``.
+    """Times each block of a network's inference forward pass, and the whole pass apart.
 
-    The device, dtype and input size are checked before the network is built.
-    """
-    torch_device = resolve_device(device)
-    resolve_dtype(dtype)
-    infer_shapes(spec, input_size or spec.input.height)
-    return profile_model(
-        build_model(spec),
-        input_size,
-        batch_size=batch_size,
-        device=str(torch_device),
-        dtype=dtype,
-        channels_last=channels_last,
-        depth=depth,
-        warmup=warmup,
-        repeats=repeats,
-        on_progress=on_progress,
-    )
+    A spec is built with initialised weights once the options, the device and the input size
+    have been checked; a built network is profiled as it is. The model runs in eval mode
+    under ``torch.inference_mode`` on a seeded random batch. It is left as it was found:
+    hooks removed, every module's mode restored, its own parameters and buffers (device,
+    dtype, memory format) back in place.
 
-
-def profile_model(
-    model: GoogLeNet,
-    input_size: int | None = None,
-    *,
-    batch_size: int = 1,
-    device: str = "cpu",
-    dtype: DtypeName = "float32",
-    channels_last: bool = False,
-    depth: Depth = "modules",
-    warmup: int = 10,
-    repeats: int = 100,
-    on_progress: Progress | None = None,
-) -> LatencyProfile:
-    """Times each block of ``model``'s inference forward pass, and the whole pass apart.
-
-    The model runs in eval mode under ``torch.inference_mode`` on a seeded random batch. It is
-    left as it was found: hooks removed, every module's mode restored, its own parameters and
-    buffers (device, dtype, memory format) back in place.
-
-    The MACs beside each block are those of ``model.spec``, counted by ``measure`` on a fresh
-    CPU float32 build of it, as ``gnet-inspect table`` counts them: a count depends only on
-    the layers, and fvcore cannot trace every model it could be given here (on a GPU, in
+    The MACs beside each block are those of the network's spec, counted by ``measure`` on a
+    fresh CPU float32 build of it, as ``gnet-inspect table`` counts them: a count depends only
+    on the layers, and fvcore cannot trace every model it could be given here (on a GPU, in
     float16). A model changed after ``build_model`` is counted as its spec describes it.
 
     Args:
-        model: a GoogLeNet built by ``build_model``.
+        network: a NetworkSpec, or a GoogLeNet built by ``build_model``.
         input_size: square input in pixels (the table's own by default).
         batch_size: images per forward pass.
         device: ``cpu``, ``cuda`` or ``cuda:N``; never replaced by another.
         dtype: ``float32``, ``float16`` or ``bfloat16``, tried on the device first.
         channels_last: input and 4-d weights in channels-last memory order.
-        depth: ``modules`` (one block per table row) or ``branches`` (Inception modules
-            split into their four branches and the concatenation).
+        depth: ``modules`` (one block per table row), ``branches`` (Inception modules split
+            into their four branches and the concatenation) or ``layers`` (each convolution
+            unit, pool and linear layer), as ``measure.levels`` defines them.
         warmup: passes of each kind run first and not recorded.
         repeats: recorded passes of each kind (the samples per block).
         on_progress: called with the phase, the passes done and the passes in the phase.
@@ -117,14 +86,17 @@ def profile_model(
         DeviceError: no such device, a dtype it cannot run, a batch that does not fit.
         InputSizeError: an input size the network cannot take.
         OptionError: a count below its minimum, an unknown depth or dtype.
+        NetworkTypeError: ``network`` is neither a NetworkSpec nor a network built from one.
     """
-    spec = model.spec
+    spec = network_spec(network, "profile_latency()")
     size = input_size or spec.input.height
-    _check_options(batch_size=batch_size, warmup=warmup, repeats=repeats, depth=depth)
+    level = _check_options(batch_size=batch_size, warmup=warmup, repeats=repeats, depth=depth)
     torch_device, torch_dtype = resolve_device(device), resolve_dtype(dtype)
     check_dtype(torch_device, torch_dtype)
-    modules = measure(spec, size).modules  # first: an input size it cannot take fails fast
-    blocks = plan_blocks(model, model.row_ids, depth)
+    measured = measure(spec, size)  # first: an input size it cannot take fails fast
+    modules = measured.modules
+    model = network if isinstance(network, GoogLeNet) else build_model(spec)
+    blocks = plan_blocks(measured.tree, level)
     batch = (batch_size, spec.input.channels, size, size)
     with running(model, torch_device, torch_dtype, channels_last, batch) as x:
         check_forward(model, x, model.row_ids)
@@ -139,14 +111,13 @@ def profile_model(
     return _profile(settings, model, blocks, modules, samples)
 
 
-def _check_options(*, depth: str, **counts: int) -> None:
+def _check_options(*, depth: str, **counts: int) -> Level:
     least = {"batch_size": 1, "warmup": 0, "repeats": 1}
     for name, value in counts.items():
         if value < least[name]:
             option = "--" + name.replace("_", "-")
             raise OptionError(f"{option} {value}: it must be at least {least[name]}")
-    if depth not in ("modules", "branches"):
-        raise OptionError(f"unknown depth '{depth}'; use modules or branches")
+    return pick_level(depth, DEPTHS)
 
 
 def _profile(
@@ -175,6 +146,8 @@ def _block(
         type_ = model.spec.row(block.row).printed.type
     elif block.kind == "branch":
         type_ = " → ".join(name for name, _ in model.get_submodule(block.name).named_children())
+    elif block.kind == "layer":
+        type_ = modules[block.name].kind
     else:
         type_ = "concat"
     macs = modules[block.name].macs if block.name in modules else 0

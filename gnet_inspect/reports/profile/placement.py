@@ -20,6 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from gnet_inspect.errors import DeviceError, OptionError
+from gnet_inspect.measure.memory import is_out_of_memory
 from gnet_inspect.measure.trace import kept_mode
 
 __all__ = [
@@ -29,7 +30,6 @@ __all__ = [
     "check_forward",
     "device_name",
     "dtype_error",
-    "is_out_of_memory",
     "out_of_memory_error",
     "placed",
     "resolve_device",
@@ -156,7 +156,7 @@ def running(
             if channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
             yield x
-    except RuntimeError as exc:
+    except (RuntimeError, MemoryError) as exc:
         if is_out_of_memory(exc):
             raise out_of_memory_error(device, shape[0], exc) from None
         raise
@@ -198,16 +198,6 @@ def placed(
             param.grad = grad
         for module, name, buffer in buffers:
             setattr(module, name, buffer)
-
-
-def is_out_of_memory(exc: BaseException) -> bool:
-    """Whether ``exc`` is an allocation failure: CUDA's OutOfMemoryError or the CPU allocator's."""
-    if isinstance(exc, torch.cuda.OutOfMemoryError):
-        return True
-    text = str(exc)
-    return isinstance(exc, RuntimeError) and (
-        "can't allocate memory" in text or "not enough memory" in text
-    )
 
 
 def out_of_memory_error(device: torch.device, batch_size: int, exc: BaseException) -> DeviceError:

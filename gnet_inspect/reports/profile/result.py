@@ -14,10 +14,15 @@ import statistics
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from gnet_inspect.measure.levels import Level
+
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["BlockLatency", "LatencyProfile", "LatencyStats", "ProfileSettings"]
+__all__ = ["DEPTHS", "BlockLatency", "LatencyProfile", "LatencyStats", "ProfileSettings"]
+
+DEPTHS: tuple[Level, ...] = ("modules", "branches", "layers")
+"""The levels a profile times: hooks at every operation would time the hooks."""
 
 
 @dataclass(frozen=True)

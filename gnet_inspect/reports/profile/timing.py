@@ -30,8 +30,12 @@ from typing import Literal, Protocol
 import torch
 from torch import Tensor, nn
 
+from gnet_inspect.measure.levels import CONCAT, Level
+from gnet_inspect.measure.tree import ModuleTree
+
 __all__ = [
     "Block",
+    "BlockKind",
     "Clock",
     "CpuClock",
     "CudaClock",
@@ -43,7 +47,8 @@ __all__ = [
     "time_passes",
 ]
 
-Depth = Literal["modules", "branches"]
+Depth = Level
+BlockKind = Literal["row", "branch", "layer", "concat"]
 Progress = Callable[[str, int, int], None]
 """Called with a phase (``warm-up`` or ``timing``), the passes done and the passes in it."""
 
@@ -53,36 +58,37 @@ class Block:
     """A timed stretch of the forward pass, from mark ``start`` to mark ``end``.
 
     A mark is a module's qualified name and ``start`` or ``end``. ``kind`` is ``row`` (a
-    table row), ``branch`` (one of an Inception module's four branches) or ``concat`` (an
-    Inception module's time after its last branch ends: the concatenation of the branches).
+    table row), ``branch`` (one of an Inception module's four branches), ``layer`` (one
+    layer of a row) or ``concat`` (an Inception module's time after its last branch ends: the
+    concatenation of the branches).
     """
 
     name: str
     row: str
-    kind: Literal["row", "branch", "concat"]
+    kind: BlockKind
     start: tuple[str, str]
     end: tuple[str, str]
 
 
-def plan_blocks(model: nn.Module, row_ids: tuple[str, ...], depth: Depth) -> tuple[Block, ...]:
-    """The blocks of ``model``'s main path in forward order: at depth ``modules`` one per row;
-    at depth ``branches`` each Inception module's branches and its concatenation instead of
-    the module.
+def plan_blocks(tree: ModuleTree, level: Level) -> tuple[Block, ...]:
+    """The blocks of a network's main path in forward order: the entries of each row at
+    ``level`` (``measure.levels``), an Inception module's concatenation timed from the end of
+    its last branch to the end of the module.
 
-    A row is split into branches when it has the four Inception branches as children; the
-    branches run in the order they are registered, as ``Inception.forward`` calls them.
+    Entries run in the order they are registered, as the model's ``forward`` calls them.
     """
     blocks: list[Block] = []
-    for row in row_ids:
-        children = [name for name, _ in model.get_submodule(row).named_children()]
-        if depth == "modules" or not children or not all(c.startswith("branch") for c in children):
-            blocks.append(Block(row, row, "row", (row, "start"), (row, "end")))
-            continue
-        for child in children:
-            name = f"{row}.{child}"
-            blocks.append(Block(name, row, "branch", (name, "start"), (name, "end")))
-        last = f"{row}.{children[-1]}"
-        blocks.append(Block(f"{row}.concat", row, "concat", (last, "end"), (row, "end")))
+    for row in tree.main_rows:
+        previous = row
+        for entry in tree.entries(row, level):
+            if entry.kind == CONCAT:
+                blocks.append(Block(entry.id, row, "concat", (previous, "end"), (row, "end")))
+            elif entry.id == row:
+                blocks.append(Block(row, row, "row", (row, "start"), (row, "end")))
+            else:
+                kind: BlockKind = "branch" if level == "branches" else "layer"
+                blocks.append(Block(entry.id, row, kind, (entry.id, "start"), (entry.id, "end")))
+            previous = entry.id
     return tuple(blocks)
 
 
@@ -134,7 +140,10 @@ class CudaClock:
 
     def __init__(self, slots: int, device: torch.device) -> None:
         self._device = device
-        self._events = [torch.cuda.Event(enable_timing=True) for _ in range(slots)]
+        self._events = [
+            torch.cuda.Event(enable_timing=True)  # type: ignore[no-untyped-call]
+            for _ in range(slots)
+        ]
 
     def stamp(self, slot: int) -> Callable[..., None]:
         event = self._events[slot]

@@ -1,0 +1,55 @@
+"""The one vocabulary of granularity and of layer kinds, spoken by every report and command.
+
+The levels, coarsest first; each level's entries add up exactly to the level above:
+
+* ``stages``: runs of consecutive rows that output the same resolution (112×112, 56×56, …);
+* ``modules``: the table's rows (an aux head's rows are rows too: ``aux_4a.conv``);
+* ``branches``: an Inception module's four branches and its concatenation
+  (``inception_3a.concat``); every other row stays whole (conv2's 1×1 reduction and 3×3
+  convolution are two layers of one row, not branches);
+* ``layers``: the paper's layers: a convolution unit (convolution, [BatchNorm,] ReLU; a
+  depthwise-separable one counts once, as the paper's depth of 1 for its conv1 does), a linear
+  unit, a pool, an LRN, a dropout, and an Inception module's concatenation;
+* ``operations``: every module that computes (convolution, BatchNorm, ReLU, pool, …) and each
+  concatenation.
+
+An entry is named by its module's qualified name, so the ids of ``flops``, ``diagram`` and
+``profile`` join; ``measure.tree`` finds the entries of a built network. The layer kinds are
+the words of the paper's type column (``convolution``, ``max pool``, ``inception``, …) and,
+below a row, ``batch norm``, ``relu``, ``flatten``, ``concat``, ``branch``, ``sequence``,
+``depthwise convolution``, ``separable convolution``.
+
+Nothing here imports torch, so that every command's help can list the levels.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+from gnet_inspect.errors import OptionError
+
+__all__ = ["CONCAT", "LEVELS", "LEVEL_HELP", "Level", "level_help", "pick_level"]
+
+Level = Literal["stages", "modules", "branches", "layers", "operations"]
+LEVELS: tuple[Level, ...] = get_args(Level)
+LEVEL_HELP: dict[Level, str] = {
+    "stages": "rows grouped by output resolution",
+    "modules": "one entry per table row",
+    "branches": "Inception modules split into their four branches and the concatenation",
+    "layers": "each convolution unit (conv, [BN,] ReLU), pool, linear layer",
+    "operations": "every operation: convolution, BatchNorm, ReLU apart",
+}
+CONCAT = "concat"
+
+
+def pick_level(name: str, allowed: tuple[Level, ...] = LEVELS) -> Level:
+    """The level called ``name``; OptionError naming the ones ``allowed`` otherwise."""
+    for level in allowed:
+        if level == name:
+            return level
+    raise OptionError(f"unknown depth '{name}'; available: {', '.join(allowed)}")
+
+
+def level_help(levels: tuple[Level, ...]) -> str:
+    """What each of ``levels`` means, for a command's help: ``modules: one entry per row; …``."""
+    return "; ".join(f"{level}: {LEVEL_HELP[level]}" for level in levels)

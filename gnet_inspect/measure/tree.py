@@ -1,0 +1,122 @@
+"""The levels of ``measure.levels`` found in a built network: its module tree, read once.
+
+``ModuleTree`` knows each module's kind (the layer-kind vocabulary), which modules are one
+layer of the paper (convolution and linear units), which are Inception modules, and which
+entry at each level holds a module; ``flops``, ``diagram`` and ``profile`` all ask it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch import nn
+
+from gnet_inspect.measure.levels import CONCAT, Level
+from gnet_inspect.model import AuxClassifier, ConvUnit, GoogLeNet, Inception, LinearUnit
+
+__all__ = ["Entry", "ModuleTree", "is_inception", "module_kind"]
+
+_LEAF_KINDS: tuple[tuple[type[nn.Module], str], ...] = (
+    (nn.Linear, "linear"),
+    (nn.MaxPool2d, "max pool"),
+    (nn.AvgPool2d, "avg pool"),
+    (nn.AdaptiveAvgPool2d, "adaptive avg pool"),
+    (nn.LocalResponseNorm, "lrn"),
+    (nn.BatchNorm2d, "batch norm"),
+    (nn.ReLU, "relu"),
+    (nn.Dropout, "dropout"),
+    (nn.Flatten, "flatten"),
+)
+
+
+def is_inception(module: nn.Module) -> bool:
+    """Whether ``module`` is an Inception module: the one predicate every report uses."""
+    return isinstance(module, Inception)
+
+
+def module_kind(module: nn.Module) -> str:
+    """The kind of a module of a built network, in the vocabulary above."""
+    if isinstance(module, nn.Conv2d):
+        return "depthwise convolution" if 1 < module.groups == module.in_channels else "convolution"
+    if isinstance(module, ConvUnit):
+        return "separable convolution" if hasattr(module, "depthwise") else "convolution"
+    if isinstance(module, LinearUnit):
+        return "linear"
+    if is_inception(module):
+        return "inception"
+    if isinstance(module, AuxClassifier):
+        return "aux head"
+    for cls, kind in _LEAF_KINDS:
+        if isinstance(module, cls):
+            return kind
+    return "sequence"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry of a level: its id (a module path, or ``<module>.concat``), its row, kind."""
+
+    id: str
+    row: str
+    kind: str
+
+
+class ModuleTree:
+    """The module tree of a built network, read once: each module's kind, the units that are
+    one layer of the paper, the Inception modules, and the rows (aux head rows qualified)."""
+
+    def __init__(self, model: GoogLeNet) -> None:
+        modules = {name: module for name, module in model.named_modules() if name}
+        self.kinds = {name: module_kind(module) for name, module in modules.items()}
+        self.children = {name: [c for c, _ in m.named_children()] for name, m in modules.items()}
+        self._units = {n for n, m in modules.items() if isinstance(m, (ConvUnit, LinearUnit))}
+        self.inceptions = {name for name, module in modules.items() if is_inception(module)}
+        self.heads = tuple(head for ids in model.taps.values() for head in ids)
+        head_rows = [f"{h}.{child}" for h in self.heads for child in self.children[h]]
+        self.main_rows: tuple[str, ...] = model.row_ids
+        self.rows: tuple[str, ...] = (*model.row_ids, *head_rows)
+
+    def row_of(self, path: str) -> str:
+        """The row a module path lies in (``aux_4a.conv`` for ``aux_4a.conv.conv``)."""
+        parts = path.split(".")
+        return ".".join(parts[: 2 if parts[0] in self.heads and len(parts) > 1 else 1])
+
+    def entry_of(self, path: str, level: Level, concat: bool = False) -> str:
+        """The entry at ``level`` holding the module ``path`` (with ``concat``, the
+        concatenation that the Inception module ``path`` runs itself)."""
+        row = self.row_of(path)
+        if level in ("stages", "modules"):
+            return row
+        if concat:
+            return f"{path}.{CONCAT}"
+        if level == "operations":
+            return path
+        if level == "branches":
+            if row not in self.inceptions or path == row:
+                return row
+            return ".".join(path.split(".")[: row.count(".") + 2])
+        prefix = row
+        for part in path[len(row) + 1 :].split(".") if path != row else []:
+            if prefix in self._units:
+                return prefix
+            prefix = f"{prefix}.{part}"
+        return prefix
+
+    def entries(self, row: str, level: Level) -> tuple[Entry, ...]:
+        """The entries a row splits into at ``level``, in forward order."""
+        if row not in self.kinds or level in ("stages", "modules"):
+            return (Entry(row, row, self.kinds.get(row, "")),)
+        found = list(dict.fromkeys(self.entry_of(p, level) for p in self._leaves(row)))
+        entries = [
+            Entry(e, row, "branch" if level == "branches" and e != row else self.kinds[e])
+            for e in found
+        ]
+        if row in self.inceptions and level != "modules":
+            entries.append(Entry(f"{row}.{CONCAT}", row, CONCAT))
+        return tuple(entries)
+
+    def _leaves(self, path: str) -> list[str]:
+        """The modules without children under ``path`` (itself if it has none), in order."""
+        if not self.children[path]:
+            return [path]
+        return [leaf for child in self.children[path] for leaf in self._leaves(f"{path}.{child}")]
