@@ -73,6 +73,7 @@ def table_document(report: TableReport) -> dict[str, Any]:
     return {
         "network": spec.name,
         "variant": spec.variant,
+        "whatifs": list(spec.whatifs),
         "description": spec.description,
         "source": spec.source,
         "input_size": [report.input_size, report.input_size, spec.input.channels],

@@ -14,7 +14,7 @@ import torch
 from gnet_inspect.measure.params import count_params
 from gnet_inspect.model import build_model
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
+BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
 def _handwritten_module():

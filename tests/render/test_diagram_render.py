@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import struct
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 from clashing_table import write_clashing_table
+from golden import assert_golden
 
 from gnet_inspect.errors import OptionError, RenderError
 from gnet_inspect.measure.measure import measure
@@ -18,16 +18,7 @@ from gnet_inspect.reports.diagram.graph import diagram_graph
 from gnet_inspect.spec.loader import load_spec
 from gnet_inspect.spec.whatifs import without_reductions
 
-GOLDEN = Path(__file__).parent / "golden"
-UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-def _golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if UPDATE:
-        path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8"), f"{name} changed; UPDATE_GOLDEN=1 to accept"
 
 
 @pytest.fixture(scope="module")
@@ -42,26 +33,26 @@ def network(paper):
 
 
 def test_whole_network_dot_matches_golden(network):
-    _golden("diagram-network.dot", to_dot(network, DiagramStyle()))
+    assert_golden("diagram-network.dot", to_dot(network, DiagramStyle()))
 
 
 def test_module_dot_matches_golden(paper):
     measured = paper
     graph = diagram_graph(measured, module="inception_4a")
-    _golden("diagram-inception_4a.dot", to_dot(graph, DiagramStyle()))
+    assert_golden("diagram-inception_4a.dot", to_dot(graph, DiagramStyle()))
 
 
 def test_naive_module_dot_matches_golden(specs):
     measured = measure(without_reductions(specs["paper"]))
     graph = diagram_graph(measured, module="inception_4a")
-    _golden("diagram-inception_4a-naive.dot", to_dot(graph, DiagramStyle()))
+    assert_golden("diagram-inception_4a-naive.dot", to_dot(graph, DiagramStyle()))
 
 
 def test_branches_left_to_right_with_shapes_only_matches_golden(paper):
     measured = paper
     graph = diagram_graph(measured, "branches", "inception_3b")
     style = DiagramStyle(direction="LR", annotations=("shape",), legend=False)
-    _golden("diagram-inception_3b-branches-lr.dot", to_dot(graph, style))
+    assert_golden("diagram-inception_3b-branches-lr.dot", to_dot(graph, style))
 
 
 def test_dot_names_every_node_and_draws_aux_heads_dashed(network):

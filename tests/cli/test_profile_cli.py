@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import io
 import json
-import os
-from pathlib import Path
 
 import pandas as pd
 import pytest
 import torch
 from conftest import assert_one_line_error
+from golden import assert_golden
 
 from gnet_inspect.cli.emit import render_text
 from gnet_inspect.render.profile_view import profile_markdown, profile_renderable, profile_view
@@ -26,16 +25,7 @@ from gnet_inspect.reports.profile.result import (
     ProfileSettings,
 )
 
-GOLDEN = Path(__file__).parent / "golden"
-UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 SMALL = ("--variant", "torchvision", "--input-size", "64", "--warmup", "1", "--repeats", "3")
-
-
-def _golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if UPDATE:
-        path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8"), f"{name} changed; UPDATE_GOLDEN=1 to accept"
 
 
 def _fixed_profile() -> LatencyProfile:
@@ -60,11 +50,11 @@ def _fixed_profile() -> LatencyProfile:
 
 
 def test_rendered_profile_matches_golden():
-    _golden("profile-fixed.txt", render_text(profile_renderable(_fixed_profile(), 200), 200))
+    assert_golden("profile-fixed.txt", render_text(profile_renderable(_fixed_profile(), 200), 200))
 
 
 def test_markdown_profile_matches_golden():
-    _golden("profile-fixed.md", profile_markdown(_fixed_profile()))
+    assert_golden("profile-fixed.md", profile_markdown(_fixed_profile()))
 
 
 @pytest.mark.parametrize(

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import torch
 import yaml
 from conftest import assert_one_line_error
 from formulas import row_counts
+from golden import assert_golden
 
 from gnet_inspect.errors import OptionError
 from gnet_inspect.measure.measure import measure
@@ -26,8 +26,6 @@ from gnet_inspect.spec.whatifs import (
     without_aux_heads,
     without_reductions,
 )
-
-GOLDEN = Path(__file__).parent / "golden"
 
 
 @pytest.fixture(scope="module")
@@ -183,7 +181,7 @@ def test_compare_table_names_the_ratio_and_the_largest_blow_up(cli):
 
 def test_compare_markdown_matches_golden(cli):
     run = cli("flops", "--reduce", "off", "--compare", "--format", "markdown")
-    assert run.out == (GOLDEN / "flops-reduce-off.md").read_text(encoding="utf-8")
+    assert_golden("flops-reduce-off.md", run.out)
 
 
 def test_csv_rows_add_up(cli):

@@ -16,7 +16,7 @@ from gnet_inspect.measure.measure import measure
 from gnet_inspect.model import build_model
 from gnet_inspect.spec.schema import NetworkSpec
 
-# Published figures (reference/googlenet-paper.md): BVLC Caffe's deploy and training nets,
+# Published figures (docs/paper-facts.md): BVLC Caffe's deploy and training nets,
 # torchvision's model metadata (its "1.498 GFLOPS" are these multiply-adds).
 CAFFE_PARAMS, CAFFE_PARAMS_WITH_AUX, CAFFE_MACS = 6_998_552, 13_378_280, 1_582_671_872
 TORCHVISION_PARAMS, TORCHVISION_PARAMS_WITH_AUX = 6_624_904, 13_004_888

@@ -9,13 +9,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from conftest import assert_one_line_error
+from golden import assert_golden
 
 from gnet_inspect.measure.measure import measure
 from gnet_inspect.render.table_view import to_markdown
 from gnet_inspect.reports.table import table_report
 
-GOLDEN = Path(__file__).parent / "golden"
-FIGURES = Path(__file__).parent.parent / "docs" / "figures"
+FIGURES = Path(__file__).resolve().parents[2] / "docs" / "figures"
 
 
 def test_png_output_takes_its_format_from_the_suffix(cli, tmp_path):
@@ -30,7 +30,7 @@ def test_dot_format_needs_no_graphviz_and_matches_the_golden(cli, monkeypatch, t
     monkeypatch.setenv("PATH", str(tmp_path))  # no dot anywhere
     run = cli("diagram", "--format", "dot")
     assert run.code == 0, run.err
-    assert run.out == (GOLDEN / "diagram-network.dot").read_text(encoding="utf-8")
+    assert_golden("diagram-network.dot", run.out)
 
 
 def test_missing_dot_fails_in_one_line_saying_how_to_install(cli, monkeypatch, tmp_path):

@@ -10,23 +10,14 @@ from pathlib import Path
 
 import pytest
 from conftest import assert_one_line_error
+from golden import assert_golden
 
 from gnet_inspect.cli.emit import render_text
 from gnet_inspect.render.table_view import table_renderable, to_markdown
 
-GOLDEN = Path(__file__).parent / "golden"
-UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
-
-
-def _golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if UPDATE:
-        path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8"), f"{name} changed; UPDATE_GOLDEN=1 to accept"
-
 
 def test_rendered_table_matches_golden(reports):
-    _golden("table-paper.txt", render_text(table_renderable(reports["paper"], 240), 240))
+    assert_golden("table-paper.txt", render_text(table_renderable(reports["paper"], 240), 240))
 
 
 @pytest.mark.parametrize("width", [80, 120, 160, 200])
@@ -46,7 +37,7 @@ def test_narrow_terminals_keep_the_comparison_and_say_what_they_left_out(reports
 
 
 def test_markdown_matches_golden(reports):
-    _golden("table-paper.md", to_markdown(reports["paper"]))
+    assert_golden("table-paper.md", to_markdown(reports["paper"]))
 
 
 def test_csv_is_data_only_with_a_row_per_layer(cli):

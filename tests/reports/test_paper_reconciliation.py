@@ -9,7 +9,7 @@ import pytest
 from gnet_inspect.reports.table import compare_count
 from gnet_inspect.spec.notation import parse_count
 
-# reference/googlenet-paper.md, "Known discrepancies in Table 1": the params column is off on
+# docs/paper-facts.md, "Known discrepancies in Table 1": the params column is off on
 # conv1, 4a, 4c, 4d, 4e, 5a and 5b, and within one K on 3b and 4b; the ops column is off on
 # conv1 and 5a only.
 PARAMS_DIFFER = {"conv1", "inception_4a", "inception_4c", "inception_4d", "inception_4e"}
