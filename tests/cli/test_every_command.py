@@ -4,10 +4,8 @@ word on what it takes."""
 from __future__ import annotations
 
 import json
-import resource
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from conftest import assert_one_line_error
@@ -78,37 +76,43 @@ def test_separable_conv1_in_profile(cli):
     assert document["settings"]["variant"] == "paper + separable conv1"
 
 
-def _limited(args: list[str], limit_bytes: int) -> subprocess.CompletedProcess[str]:
-    """The console script run with its address space limited (``ulimit -v``), so that a
-    memory test can never take the machine down."""
-    script = Path(sys.executable).with_name("gnet-inspect")
+# Each command run in one process whose address space is limited (``ulimit -v``), so that a
+# memory test can never take the machine down; one process for all five saves four imports.
+_UNDER_A_LIMIT = """
+import contextlib, io, json, resource, sys
+from gnet_inspect.cli.main import main
+resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
+results = []
+for argv in json.loads(sys.argv[1]):
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(argv)
+    results.append([code, err.getvalue()])
+print(json.dumps(results))
+"""
 
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
 
-    return subprocess.run(
-        [str(script), *args], capture_output=True, text=True, preexec_fn=limit, timeout=120
+def test_an_input_too_large_for_memory_is_one_line_in_every_command(tmp_path):
+    large = ["--variant", "torchvision", "--input-size", "8000"]
+    runs = [
+        ["table", *large],
+        ["diagram", "--format", "dot", *large],
+        ["docs", str(tmp_path / "docs"), *large],
+        ["flops", *large],
+        ["profile", *QUICK, *large],
+    ]
+    done = subprocess.run(
+        [sys.executable, "-c", _UNDER_A_LIMIT, json.dumps(runs)],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
-
-
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["table"],
-        ["diagram", "--format", "dot"],
-        ["docs", "{tmp}/docs"],
-        ["flops"],
-        ["profile", *QUICK],
-    ],
-)
-def test_an_input_too_large_for_memory_is_one_line_in_every_command(args, tmp_path):
-    argv = [arg.format(tmp=tmp_path) for arg in args]
-    done = _limited([*argv, "--variant", "torchvision", "--input-size", "8000"], 3 * 2**30)
-    assert done.returncode == 1, done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
-    assert "measuring one 8000×8000 image needs about" in lines[0]
-    assert "use a smaller --input-size" in lines[0]
+    assert done.returncode == 0, done.stderr
+    for argv, (code, err) in zip(runs, json.loads(done.stdout)):
+        lines = err.strip().splitlines()
+        assert code == 1 and len(lines) == 1 and "Traceback" not in err, (argv, err)
+        assert "measuring one 8000×8000 image needs about" in lines[0], argv
+        assert "use a smaller --input-size" in lines[0], argv
     assert not (tmp_path / "docs").exists()
 
 
