@@ -6,7 +6,8 @@ shared machine hits every command alike, and prints medians and ratios:
 * ``gnet-inspect --help`` must answer in well under half a second (it imports no torch);
 * ``gnet-inspect table`` must cost at most 1.3× ``python -c "import torch, fvcore"``;
 * ``gnet-inspect flops --reduce off --compare`` (two networks, one of 12.6 GMACs) against
-  ``table``.
+  ``table``;
+* ``gnet-inspect memory`` (and ``flops --pass train``) at most 1.5× ``table``.
 
 Usage: python bench/cli_speed.py [--rounds N]
 """
@@ -35,6 +36,8 @@ COMMANDS = {
         "off",
         "--compare",
     ],
+    "gnet-inspect memory": [str(BIN / "gnet-inspect"), "memory"],
+    "gnet-inspect flops --pass train": [str(BIN / "gnet-inspect"), "flops", "--pass", "train"],
 }
 
 
@@ -86,6 +89,8 @@ def main() -> None:
     print(f"table / import torch, fvcore: {table / base:.2f}  (limit 1.30)")
     print(f"help: {median['gnet-inspect --help']:.2f} s  (limit: well under 0.5 s)")
     print(f"flops --reduce off --compare / table: {flops / table:.2f}")
+    print(f"memory / table: {median['gnet-inspect memory'] / table:.2f}  (limit 1.50)")
+    print(f"flops --pass train / table: {median['gnet-inspect flops --pass train'] / table:.2f}")
 
 
 if __name__ == "__main__":

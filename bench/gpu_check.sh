@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU half of the profile's checks, in one go, on a lent GPU machine (the `device` tool):
+# The GPU half of the profile's and the memory report's checks, in one go, on a lent GPU machine (the `device` tool):
 # the CUDA tests, the fidelity bench at batch 32 (float32 and float16) and a real per-block
 # profile, all written under $OUT. Installs nothing: it uses the machine's python3 (PyTorch
 # with CUDA, pandas, rich, PyYAML, pytest), the source tree, and the pure-Python packages the
@@ -28,7 +28,8 @@ export PYTHONPATH="$PWD:$PWD/.venv/lib/python3.11/site-packages" PYTHONUNBUFFERE
 cat "$OUT/environment.txt"
 
 status=0
-python3 -m pytest tests/test_profile_cuda.py tests/test_profile.py -q -p no:cacheprovider \
+python3 -m pytest tests/reports/test_profile_cuda.py tests/reports/test_memory_cuda.py \
+    tests/reports/test_profile.py -q -p no:cacheprovider \
     -W "ignore::DeprecationWarning" 2>&1 | tee "$OUT/cuda-tests.txt" || status=1
 
 for dtype in float32 float16; do
@@ -39,6 +40,11 @@ done
 python3 -c 'from gnet_inspect.cli.main import run; run()' profile --device cuda \
     --batch-size 32 --dtype float16 --channels-last --depth branches --repeats 200 \
     --format markdown -o "$OUT/profile-cuda-b32-float16-branch.md" || status=1
+
+for batch in 1 32; do
+    python3 -c 'from gnet_inspect.cli.main import run; run()' memory --measure cuda \
+        --batch-size "$batch" --format markdown -o "$OUT/memory-cuda-b$batch.md" || status=1
+done
 
 ls -l "$OUT"
 exit $status

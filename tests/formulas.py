@@ -109,3 +109,105 @@ def row_counts(
     for head in spec.aux_heads:
         run(f"{head.id}.", head.rows, *shapes[head.tap])
     return counts, shapes
+
+
+def saved_bytes(spec: NetworkSpec, input_size: int | None = None) -> dict[str, int]:
+    """Bytes autograd saves for backward in one float32 training step of one image, by
+    qualified row id (and ``loss``), written from what each layer's backward formula needs:
+    a convolution its input, BatchNorm its input and two statistics per channel, a ReLU its
+    output, a max pool its input and int64 indices, an average pool its input, dropout its
+    float noise, a linear layer its input (an adaptive average pool to 1×1 is a mean and
+    saves nothing); each tensor once, charged to the first row that
+    saves it, in forward order (an aux head right after its tap). LRN is not covered."""
+    size = input_size or spec.input.height
+    _, shapes = row_counts(spec, size)
+    bn = spec.style.batch_norm_eps is not None
+    saved: dict[str, int] = {}
+    kept: set[str] = set()
+
+    def save(owner: str, tensor: str, elements: int, element: int = 4) -> None:
+        if tensor not in kept:
+            kept.add(tensor)
+            saved[owner] = saved.get(owner, 0) + elements * element
+
+    def unit(
+        owner: str, name: str, source: tuple[str, int], grid: int, cout: int
+    ) -> tuple[str, int]:
+        """conv [+ BN] + in-place ReLU on ``source`` (id, elements); returns its output."""
+        save(owner, *source)
+        out = (f"{name}.conv", grid * cout)
+        if bn:
+            save(owner, *out)
+            save(owner, f"{name}.stats", 2 * cout)
+            out = (f"{name}.bn", grid * cout)
+        save(owner, *out)  # the ReLU keeps its (in-place) output
+        return out
+
+    def run(
+        prefix: str, rows: tuple[Row, ...], current: tuple[str, int], hwc: tuple[int, int, int]
+    ) -> None:
+        for row in rows:
+            qid = prefix + row.id
+            h, w, c = shapes[qid]
+            if isinstance(row, ConvRow):
+                hin, win, cin = hwc
+                if row.reduce is not None:
+                    current = unit(qid, f"{qid}.red", current, hin * win, row.reduce)
+                    cin = row.reduce
+                if row.depth_multiplier:
+                    save(qid, *current)
+                    middle = (f"{qid}.depthwise", h * w * cin * row.depth_multiplier)
+                    current = unit(qid, f"{qid}.pointwise", middle, h * w, c)
+                else:
+                    current = unit(qid, qid, current, h * w, c)
+            elif isinstance(row, PoolRow):
+                if row.grid != 1:  # pooling adaptively to 1×1 is a mean: it keeps no tensor
+                    save(qid, *current)
+                if row.kind == "max" and row.window is not None:
+                    save(qid, f"{qid}.indices", h * w * c, 8)
+                current = (qid, h * w * c)
+            elif isinstance(row, InceptionRow):
+                grid, cin = h * w, hwc[2]
+                unit(qid, f"{qid}.1x1", current, grid, row.ch1x1)
+                for name, red, out in (
+                    ("3x3", row.ch3x3red, row.ch3x3),
+                    ("5x5", row.ch5x5red, row.ch5x5),
+                ):
+                    source = current
+                    if red is not None:
+                        source = unit(qid, f"{qid}.{name}red", current, grid, red)
+                    unit(qid, f"{qid}.{name}", source, grid, out)
+                save(qid, *current)
+                save(qid, f"{qid}.pool.indices", grid * cin, 8)
+                if row.pool_proj is not None:
+                    unit(qid, f"{qid}.proj", (f"{qid}.pool", grid * cin), grid, row.pool_proj)
+                current = (f"{qid}.concat", grid * c)
+            elif isinstance(row, LinearRow):
+                save(qid, *current)
+                current = (qid, row.features)
+                if row.relu:
+                    save(qid, *current)
+            elif row.printed.type == "dropout":
+                save(qid, f"{qid}.noise", h * w * c)
+                current = (qid, h * w * c)
+            elif row.printed.type == "lrn":
+                raise NotImplementedError("the closed form does not cover LRN")
+            hwc = (h, w, c)
+            for head in spec.aux_heads if not prefix else ():
+                if head.tap == row.id:
+                    run(f"{head.id}.", head.rows, current, hwc)
+
+    run(
+        "",
+        spec.rows,
+        ("input", size * size * spec.input.channels),
+        (size, size, spec.input.channels),
+    )
+    logits = [spec.rows, *(head.rows for head in spec.aux_heads)]
+    classes = [
+        next(r.features for r in reversed(rows) if isinstance(r, LinearRow)) for rows in logits
+    ]
+    saved["loss"] = (
+        sum(4 * n for n in classes) + 8 + 4 * len(classes)
+    )  # log-softmax, target, weight
+    return saved

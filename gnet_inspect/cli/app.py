@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gnet_inspect.measure.levels import Level, level_help
+from gnet_inspect.measure.levels import PHASES, Level, level_help
 from gnet_inspect.spec.loader import list_variants
 from gnet_inspect.spec.whatifs import WHATIFS
 
@@ -23,10 +23,13 @@ if TYPE_CHECKING:
     from gnet_inspect.spec.schema import NetworkSpec
 
 __all__ = [
+    "Dtype",
+    "DtypeOption",
     "Format",
     "FormatOption",
     "InputSize",
     "Output",
+    "PhaseOption",
     "Reduce",
     "ReduceOption",
     "SpecFile",
@@ -56,6 +59,12 @@ class Format(str, Enum):
     csv = "csv"
     json = "json"
     markdown = "markdown"
+
+
+class Dtype(str, Enum):
+    float32 = "float32"
+    float16 = "float16"
+    bfloat16 = "bfloat16"
 
 
 class Reduce(str, Enum):
@@ -123,6 +132,16 @@ WhatIfOption = Annotated[
     ),
 ]
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+DtypeOption = Annotated[Dtype, typer.Option("--dtype", help="Weights' and activations' dtype.")]
+PhaseOption = Annotated[
+    str,
+    typer.Option(
+        "--pass",
+        metavar=f"[{'|'.join(PHASES)}]",
+        help="inference: the forward pass; train: a training step (forward with the auxiliary "
+        "heads, then backward, towards the inputs and the weights).",
+    ),
+]
 
 
 def depth_option(levels: tuple[Level, ...], default: str | None, note: str = "") -> Any:

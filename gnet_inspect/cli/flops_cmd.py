@@ -12,6 +12,7 @@ from gnet_inspect.cli.app import (
     FormatOption,
     InputSize,
     Output,
+    PhaseOption,
     Reduce,
     ReduceOption,
     SpecFile,
@@ -46,20 +47,24 @@ def flops(
             "reduce on and off in one table, with the ratios.",
         ),
     ] = False,
+    phase: PhaseOption = "inference",
     format: FormatOption = Format.table,
     output: Output = None,
 ) -> None:
     """Params, MACs and FLOPs per stage, module, branch, layer or operation, and ablations.
 
-    --reduce off and --whatif measure what the 1×1 reductions and other design choices buy.
+    --reduce off and --whatif measure what the 1×1 reductions and other design choices buy;
+    --pass train counts a training step: forward with the aux heads, and backward.
     """
-    from gnet_inspect.measure.levels import pick_level
+    from gnet_inspect.measure.levels import pick_level, pick_phase
     from gnet_inspect.measure.measure import measure
     from gnet_inspect.render.flops_view import breakdown_view, side_by_side_view
     from gnet_inspect.reports.flops import break_down
     from gnet_inspect.reports.flops_compare import compare_networks
 
-    level = pick_level(depth)
+    level, chosen = pick_level(depth), pick_phase(phase)
+    if compare and chosen == "train":
+        raise OptionError("--compare counts inference only; leave out --pass train")
     network = load(spec, variant, reduce, whatif)
     if compare and not network.whatifs:
         raise OptionError("--compare needs something to compare: add --reduce off or --whatif")
@@ -68,5 +73,5 @@ def flops(
         base = measure(load(spec, variant), input_size)
         view = side_by_side_view(compare_networks(base, measured, level))
     else:
-        view = breakdown_view(break_down(measured, level))
+        view = breakdown_view(break_down(measured, level, chosen))
     emit_view(view, format.value, output)

@@ -17,7 +17,7 @@ from gnet_inspect.errors import GnetInspectError
 
 __all__ = ["COMMANDS", "app", "main"]
 
-COMMANDS = ("table", "flops", "diagram", "docs", "profile")
+COMMANDS = ("table", "flops", "memory", "diagram", "docs", "profile")
 """Every command, in the order the help lists them: ``cli/<name>_cmd.py`` registers each."""
 for _name in COMMANDS:
     import_module(f"gnet_inspect.cli.{_name}_cmd")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import Enum
 from typing import Annotated
 
 import typer
 
 from gnet_inspect.cli.app import (
+    Dtype,
+    DtypeOption,
     Format,
     FormatOption,
     InputSize,
@@ -29,12 +30,6 @@ from gnet_inspect.reports.profile.result import DEPTHS
 __all__ = ["profile"]
 
 
-class Dtype(str, Enum):
-    float32 = "float32"
-    float16 = "float16"
-    bfloat16 = "bfloat16"
-
-
 @app.command()
 def profile(
     device: Annotated[
@@ -42,9 +37,7 @@ def profile(
     ] = "cpu",
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Images per pass.")] = 1,
     input_size: InputSize = None,
-    dtype: Annotated[Dtype, typer.Option("--dtype", help="Weights and input dtype.")] = (
-        Dtype.float32
-    ),
+    dtype: DtypeOption = Dtype.float32,
     channels_last: Annotated[
         bool, typer.Option("--channels-last", help="Input and weights in NHWC memory order.")
     ] = False,

@@ -28,7 +28,17 @@ from typing import Literal, get_args
 
 from gnet_inspect.errors import OptionError
 
-__all__ = ["CONCAT", "LEVELS", "LEVEL_HELP", "Level", "level_help", "pick_level"]
+__all__ = [
+    "CONCAT",
+    "LEVELS",
+    "LEVEL_HELP",
+    "PHASES",
+    "Level",
+    "Phase",
+    "level_help",
+    "pick_level",
+    "pick_phase",
+]
 
 Level = Literal["stages", "modules", "branches", "layers", "operations"]
 LEVELS: tuple[Level, ...] = get_args(Level)
@@ -53,3 +63,17 @@ def pick_level(name: str, allowed: tuple[Level, ...] = LEVELS) -> Level:
 def level_help(levels: tuple[Level, ...]) -> str:
     """What each of ``levels`` means, for a command's help: ``modules: one entry per row; …``."""
     return "; ".join(f"{level}: {LEVEL_HELP[level]}" for level in levels)
+
+
+Phase = Literal["inference", "train"]
+"""What is counted: the inference forward pass, or a training step (forward with the
+auxiliary heads, the loss, the backward pass and the optimizer step)."""
+PHASES: tuple[Phase, ...] = get_args(Phase)
+
+
+def pick_phase(name: str) -> Phase:
+    """The phase called ``name``; OptionError naming the choices otherwise."""
+    for known in PHASES:
+        if known == name:
+            return known
+    raise OptionError(f"unknown --pass '{name}'; available: {', '.join(PHASES)}")

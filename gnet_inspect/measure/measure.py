@@ -10,8 +10,6 @@ the row ids. Every command that measures a network goes through here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -21,14 +19,19 @@ from torch import Tensor, nn
 from gnet_inspect.errors import MemoryLimitError, NetworkTypeError
 from gnet_inspect.measure.depth import DepthReport, measure_depth
 from gnet_inspect.measure.macs import count_macs
-from gnet_inspect.measure.memory import is_out_of_memory, require_memory
+from gnet_inspect.measure.memory import (
+    available_bytes,
+    is_out_of_memory,
+    kept_elements,
+    require_memory,
+)
 from gnet_inspect.measure.params import ParamCount, count_params
-from gnet_inspect.measure.trace import LayerGraph, kept_mode, trace_graph
+from gnet_inspect.measure.trace import LayerGraph, kept_mode, recorded_outputs, trace_graph
 from gnet_inspect.measure.tree import ModuleTree
 from gnet_inspect.model import GoogLeNet, build_model, fill_zeros
 from gnet_inspect.spec.notation import Size
 from gnet_inspect.spec.schema import NetworkSpec, Row
-from gnet_inspect.spec.shapes import ShapePlan, infer_shapes
+from gnet_inspect.spec.shapes import infer_shapes
 
 T = TypeVar("T")
 
@@ -38,7 +41,6 @@ __all__ = [
     "RowMeasure",
     "measure",
     "network_spec",
-    "recorded_outputs",
 ]
 
 
@@ -86,26 +88,6 @@ class Measurement:
     tree: ModuleTree = field(repr=False)
 
 
-@contextmanager
-def recorded_outputs(model: nn.Module, names: list[str]) -> Iterator[dict[str, Tensor]]:
-    """Keeps the output of each named submodule while the block runs; removes its hooks.
-
-    Nothing is read from the outputs inside the hooks, so a tracer recording the forward pass
-    sees no extra operations.
-    """
-    outputs: dict[str, Tensor] = {}
-
-    def hook(name: str) -> Callable[[nn.Module, object, Tensor], None]:
-        return lambda _module, _inputs, output: outputs.__setitem__(name, output)
-
-    handles = [model.get_submodule(name).register_forward_hook(hook(name)) for name in names]
-    try:
-        yield outputs
-    finally:
-        for handle in handles:
-            handle.remove()
-
-
 def network_spec(network: object, caller: str) -> NetworkSpec:
     """The spec of ``network`` (a NetworkSpec, or a GoogLeNet that ``build_model`` built).
 
@@ -136,27 +118,28 @@ def measure(network: NetworkSpec | GoogLeNet, input_size: int | None = None) -> 
     """
     spec = network_spec(network, "measure()")
     size = input_size or spec.input.height
-    plan = infer_shapes(spec, size)
-    model = network if isinstance(network, GoogLeNet) else build_model(spec, weights="meta")
-    weights = 0 if isinstance(network, GoogLeNet) else _tensor_bytes(model)
+    infer_shapes(spec, size)  # an input size the network cannot take is refused first
+    skeleton = build_model(spec, weights="meta")
+    weights = 0 if isinstance(network, GoogLeNet) else _tensor_bytes(skeleton)
     require_memory(
         f"measuring one {size}×{size} image",
-        {"activations": _activation_bytes(plan), "weights": weights},
         {
-            "activations": "use a smaller --input-size",
-            "weights": "the table's layers are too wide; use fewer channels or features",
+            "activations": 4 * kept_elements(spec, size),
+            "weights": weights,
         },
+        {"activations": _activation_advice(spec, size), "weights": _TOO_WIDE},
     )
     try:
-        if not isinstance(network, GoogLeNet):
-            fill_zeros(model)
-        return _measure_built(model, size)
+        if isinstance(network, GoogLeNet):
+            return _measure_built(network, size)
+        fill_zeros(skeleton)
+        return _measure_built(skeleton, size)
     except (RuntimeError, MemoryError) as exc:  # the allocator's word, if the estimate was kind
         if not is_out_of_memory(exc):
             raise
         raise MemoryLimitError(
             f"measuring one {size}×{size} image needs more memory than this process can have; "
-            "use a smaller --input-size"
+            f"{_activation_advice(spec, size)}"
         ) from None
 
 
@@ -165,9 +148,26 @@ def measure(network: NetworkSpec | GoogLeNet, input_size: int | None = None) -> 
 _COPIES_PER_ROW = 4
 
 
-def _activation_bytes(plan: ShapePlan) -> int:
-    elements = sum(s.height * s.width * s.channels for s in plan.outputs.values())
-    return _COPIES_PER_ROW * 4 * elements
+_TOO_WIDE = "the table's layers are too wide to build here; use fewer channels or features"
+
+
+def _activation_advice(spec: NetworkSpec, size: int) -> str:
+    """Advice for activations that do not fit: a smaller input, unless even the table's own
+    input size gives activations too large for this machine (then the widest module is named)."""
+    native = infer_shapes(spec)
+    if size > spec.input.height or 4 * kept_elements(spec, native.input.height) <= (
+        available_bytes() or 0
+    ):
+        return "use a smaller --input-size"
+    widest = max(native.outputs, key=lambda qid: _elements(native.outputs[qid]))
+    return (
+        f"the table's layers are too wide even at its own input size (row '{widest}' outputs "
+        f"{native.outputs[widest]}); use fewer channels or a smaller depth_multiplier"
+    )
+
+
+def _elements(size: Size) -> int:
+    return size.height * size.width * size.channels
 
 
 def _tensor_bytes(model: nn.Module) -> int:

@@ -1,5 +1,8 @@
 """How much memory a request needs, how much this process can have, and the allocator's word.
 
+Estimates here come from the shape arithmetic alone (no torch, no meta device: both would
+cost more than the check saves).
+
 Every command that allocates in proportion to its input (a measurement's activations, a
 profile's batch) checks here first and refuses with one line naming the largest cost and the
 option that shrinks it. What is available is the least of the machine's available memory, the
@@ -11,10 +14,24 @@ from __future__ import annotations
 
 import resource
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gnet_inspect.errors import MemoryLimitError
+from gnet_inspect.spec.notation import Size
+from gnet_inspect.spec.schema import ConvRow, InceptionRow, LinearRow, LrnRow, NetworkSpec, PoolRow
+from gnet_inspect.spec.shapes import infer_shapes, qualified_rows
 
-__all__ = ["GiB", "available_bytes", "is_out_of_memory", "require_memory"]
+if TYPE_CHECKING:
+    from gnet_inspect.measure.measure import Measurement
+
+__all__ = [
+    "GiB",
+    "available_bytes",
+    "forward_peak_elements",
+    "is_out_of_memory",
+    "kept_elements",
+    "require_memory",
+]
 
 GiB = 2**30
 
@@ -26,13 +43,78 @@ def available_bytes() -> int | None:
     return max(0, min(known)) if known else None
 
 
-def require_memory(what: str, costs: dict[str, int], advice: dict[str, str]) -> None:
-    """Refuses ``what`` when the sum of ``costs`` (bytes by part) exceeds what is available.
+# Modules whose output is a view of their input, or the input itself (in-place, eval dropout).
+_NO_NEW_TENSOR = frozenset({"relu", "dropout", "flatten"})
+
+
+def forward_peak_elements(measured: Measurement) -> int:
+    """An upper bound on the activation elements alive at once in one image's inference
+    forward pass: the largest, over the rows, of the row's input plus every new tensor made
+    inside it (a tensor no longer used is freed at once; within a row none is counted as
+    freed, so the bound holds for an Inception module's four branches and concatenation)."""
+    image = measured.input_size**2 * measured.spec.input.channels
+    peak = received = image
+    for row in measured.rows:
+        module = measured.modules.get(row.id)
+        if module is None:
+            continue
+        made = sum(
+            _elements(m.output)
+            for name, m in measured.modules.items()
+            if (name == row.id or name.startswith(row.id + "."))
+            and m.kind not in _NO_NEW_TENSOR
+            and not measured.tree.children.get(name)
+        )
+        concat = _elements(module.output) if row.id in measured.tree.inceptions else 0
+        peak = max(peak, received + made + concat)
+        received = _elements(module.output)
+    return peak
+
+
+def _elements(size: Size | None) -> int:
+    return 0 if size is None else size.height * size.width * size.channels
+
+
+def kept_elements(spec: NetworkSpec, size: int) -> int:
+    """The activation elements a measurement of one ``size``×``size`` image keeps: every new
+    tensor a layer makes (each convolution's output, BatchNorm's, a pool's, a linear layer's,
+    an LRN's, an Inception module's concatenation), from the shape arithmetic alone, so that
+    it is known before anything is built. An in-place ReLU, a flatten and eval-mode dropout
+    make none."""
+    plan = infer_shapes(spec, size)
+    norm = 2 if spec.style.batch_norm_eps is not None else 1
+    total = 0
+    for qid, row, _ in qualified_rows(spec):
+        received, made = plan.inputs[qid], plan.outputs[qid]
+        grid = made.height * made.width
+        if isinstance(row, ConvRow):
+            reduce = row.reduce or 0
+            middle = (reduce or received.channels) * (row.depth_multiplier or 0)
+            convs = received.height * received.width * reduce + grid * (middle + made.channels)
+            total += norm * convs
+        elif isinstance(row, InceptionRow):
+            reductions = (row.ch3x3red or 0) + (row.ch5x5red or 0) + (row.pool_proj or 0)
+            convs = grid * (row.ch1x1 + row.ch3x3 + row.ch5x5 + reductions)
+            total += norm * convs + grid * received.channels + _size(made)  # pool, concat
+        elif isinstance(row, (PoolRow, LinearRow, LrnRow)):
+            total += _size(made)
+    return total
+
+
+def _size(size: Size) -> int:
+    return size.height * size.width * size.channels
+
+
+def require_memory(
+    what: str, costs: dict[str, int], advice: dict[str, str], available: int | None = None
+) -> None:
+    """Refuses ``what`` when the sum of ``costs`` (bytes by part) exceeds what is available
+    (this process's memory, unless ``available`` says otherwise: a GPU's free memory).
 
     The message names the parts, largest first, and the ``advice`` for the largest one.
     """
     needed = sum(costs.values())
-    available = available_bytes()
+    available = available_bytes() if available is None else available
     if available is None or needed <= available:
         return
     parts = sorted(costs.items(), key=lambda item: -item[1])
@@ -55,6 +137,8 @@ def is_out_of_memory(exc: BaseException) -> bool:
 
 
 def _gib(size: int) -> str:
+    if size >= 1000 * GiB:
+        return f"{size / GiB:.3g} GiB"
     return f"{size / GiB:.1f} GiB" if size >= GiB / 10 else f"{size / 2**20:.1f} MiB"
 
 

@@ -7,18 +7,26 @@ Depth and the diagrams both read this graph, so what they show is what the netwo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
 import torch.fx
-from torch import nn
+from torch import Tensor, nn
 
 from gnet_inspect.measure.levels import CONCAT
 from gnet_inspect.measure.tree import module_kind
 
-__all__ = ["PARAM_KINDS", "POOL_KINDS", "LayerGraph", "LayerNode", "kept_mode", "trace_graph"]
+__all__ = [
+    "PARAM_KINDS",
+    "POOL_KINDS",
+    "LayerGraph",
+    "LayerNode",
+    "kept_mode",
+    "recorded_outputs",
+    "trace_graph",
+]
 
 PARAM_KINDS = frozenset({"convolution", "linear"})
 POOL_KINDS = frozenset({"max pool", "avg pool", "adaptive avg pool"})
@@ -109,3 +117,23 @@ def _row_of(module: str, aux_ids: set[str]) -> str | None:
     if parts[0] in aux_ids and len(parts) > 1:
         return f"{parts[0]}.{parts[1]}"
     return parts[0]
+
+
+@contextmanager
+def recorded_outputs(model: nn.Module, names: list[str]) -> Iterator[dict[str, Tensor]]:
+    """Keeps the output of each named submodule while the block runs; removes its hooks.
+
+    Nothing is read from the outputs inside the hooks, so a tracer recording the forward pass
+    sees no extra operations.
+    """
+    outputs: dict[str, Tensor] = {}
+
+    def hook(name: str) -> Callable[[nn.Module, object, Tensor], None]:
+        return lambda _module, _inputs, output: outputs.__setitem__(name, output)
+
+    handles = [model.get_submodule(name).register_forward_hook(hook(name)) for name in names]
+    try:
+        yield outputs
+    finally:
+        for handle in handles:
+            handle.remove()

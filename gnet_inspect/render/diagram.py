@@ -231,6 +231,8 @@ def _legend(dot: graphviz.Digraph, graph: DiagramGraph) -> None:
             '<TR><TD BORDER="1" STYLE="dashed" BGCOLOR="#f4f4f4" WIDTH="18"> </TD>'
             '<TD ALIGN="LEFT">training only (aux head)</TD></TR>'
         )
+    if not rows:  # nothing to explain (a network of no layers): an empty table is no DOT
+        return
     table = (
         '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="3" CELLPADDING="2" COLOR="#999999">'
         + "".join(rows)

@@ -52,6 +52,27 @@ BREAKDOWN_COLUMNS: tuple[Column[BreakdownRow], ...] = (
 )
 
 
+def _optional(value: int | None) -> str:
+    return _count(value) if value else ""
+
+
+TRAIN_COLUMNS: tuple[Column[BreakdownRow], ...] = (
+    Column("id", lambda r: r.id, numeric=False),
+    Column("type", lambda r: r.kind, numeric=False),
+    Column("output", lambda r: r.output, numeric=False, drop=2),
+    Column("params", lambda r: _count(r.params) if r.params else "", drop=1),
+    Column("forward MACs", lambda r: _count(r.macs) if r.macs else ""),
+    Column("backward MACs, input", lambda r: _optional(r.backward_input_macs)),
+    Column("backward MACs, weights", lambda r: _optional(r.backward_weight_macs)),
+    Column("step MACs", lambda r: _optional(r.step_macs)),
+    Column("% MACs", lambda r: f"{r.share_macs:.1%}" if r.macs else "", drop=3),
+)
+
+
+def _columns(b: Breakdown) -> tuple[Column[BreakdownRow], ...]:
+    return TRAIN_COLUMNS if b.phase == "train" else BREAKDOWN_COLUMNS
+
+
 def _side(pick: str, field: str) -> Callable[[PairRow], str]:
     def cell(row: PairRow) -> str:
         entry = getattr(row, pick)
@@ -88,6 +109,21 @@ def _totals(b: Breakdown) -> str:
 def breakdown_lines(b: Breakdown) -> list[str]:
     """The lines under a breakdown: inference totals and depth, then the aux heads' cost."""
     lines = [f"Inference, one {b.input_size}×{b.input_size} image — {_totals(b)}"]
+    if b.phase == "train":
+        backward_input = sum(r.backward_input_macs or 0 for r in (*b.rows, *b.aux_rows))
+        backward = b.backward_macs
+        lines += [
+            f"Training step, one image: forward with the auxiliary heads "
+            f"{grouped(b.forward_macs_with_aux)} MACs, backward {grouped(backward)} "
+            f"({grouped(backward_input)} towards the inputs, {grouped(backward - backward_input)}"
+            f" towards the weights); step {grouped(b.step_macs)} MACs = "
+            f"{grouped(2 * b.step_macs)} FLOPs",
+            "Backward: each convolution and linear layer computes its weight gradient (as many "
+            "MACs as its forward pass) and its input gradient (as many again) unless nothing "
+            "before it has parameters (the first layer reads the image). Bias gradients, pools "
+            "and normalisations are not counted, as in the forward pass.",
+        ]
+        return lines
     if b.aux_rows:
         aux = sum(r.macs for r in b.aux_rows)
         params = sum(r.params for r in b.aux_rows)
@@ -149,9 +185,8 @@ def _markdown(
 
 
 def _breakdown_title(b: Breakdown) -> str:
-    return (
-        f"Params and MACs by {singular(b.level)} ({b.label}, input {b.input_size}×{b.input_size})"
-    )
+    what = "Training-step MACs" if b.phase == "train" else "Params and MACs"
+    return f"{what} by {singular(b.level)} ({b.label}, input {b.input_size}×{b.input_size})"
 
 
 def _side_by_side_title(s: SideBySide) -> str:
@@ -161,7 +196,7 @@ def _side_by_side_title(s: SideBySide) -> str:
 def breakdown_renderable(b: Breakdown, width: int) -> RenderableType:
     """A breakdown for the terminal, fitted to ``width``."""
     lines = breakdown_lines(b)
-    return _renderable(_breakdown_title(b), BREAKDOWN_COLUMNS, b.rows, b.aux_rows, lines, width)
+    return _renderable(_breakdown_title(b), _columns(b), b.rows, b.aux_rows, lines, width)
 
 
 def side_by_side_renderable(s: SideBySide, width: int) -> RenderableType:
@@ -173,7 +208,7 @@ def side_by_side_renderable(s: SideBySide, width: int) -> RenderableType:
 def breakdown_markdown(b: Breakdown) -> str:
     """A breakdown as Markdown: the table, its lines, the aux heads."""
     lines = breakdown_lines(b)
-    return _markdown(_breakdown_title(b), BREAKDOWN_COLUMNS, b.rows, b.aux_rows, lines)
+    return _markdown(_breakdown_title(b), _columns(b), b.rows, b.aux_rows, lines)
 
 
 def side_by_side_markdown(s: SideBySide) -> str:
@@ -183,7 +218,7 @@ def side_by_side_markdown(s: SideBySide) -> str:
 
 
 def _summary(b: Breakdown) -> dict[str, Any]:
-    return {
+    summary = {
         "label": b.label,
         "params": b.params,
         "macs": b.macs,
@@ -191,6 +226,14 @@ def _summary(b: Breakdown) -> dict[str, Any]:
         "depth": b.depth,
         "depth_with_pooling": b.depth_with_pooling,
     }
+    if b.phase == "train":
+        summary |= {
+            "forward_macs_with_aux": b.forward_macs_with_aux,
+            "backward_macs": b.backward_macs,
+            "step_macs": b.step_macs,
+            "step_flops": 2 * b.step_macs,
+        }
+    return summary
 
 
 def breakdown_document(b: Breakdown) -> dict[str, Any]:
@@ -198,6 +241,7 @@ def breakdown_document(b: Breakdown) -> dict[str, Any]:
     records = b.records()
     return {
         "level": b.level,
+        "pass": b.phase,
         "input_size": b.input_size,
         "totals": _summary(b),
         "rows": [r for r in records if r["head"] is None],

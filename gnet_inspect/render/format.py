@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-__all__ = ["STATUS_MARKS", "grouped", "si", "signed", "significant"]
+__all__ = ["STATUS_MARKS", "binary_bytes", "grouped", "si", "signed", "significant", "singular"]
 
 STATUS_MARKS = {"match": "✓", "close": "≈", "differs": "✗"}
 _SI = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
@@ -42,6 +42,17 @@ def signed(value: Decimal, suffix: str) -> str:
 
 
 _SINGULAR = {"stages": "stage", "modules": "module", "branches": "branch", "layers": "layer"}
+
+
+_BINARY = ((2**40, "TiB"), (2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB"))
+
+
+def binary_bytes(value: int) -> str:
+    """``53513120`` → ``51.03 MiB`` (powers of 1024, four significant digits)."""
+    for scale, suffix in _BINARY:
+        if abs(value) >= scale:
+            return f"{significant(Decimal(value) / scale)} {suffix}"
+    return f"{value} B"
 
 
 def singular(level: str) -> str:

@@ -14,7 +14,7 @@ from formulas import row_counts
 from model_state import assert_same, snapshot
 from torch import nn
 
-from gnet_inspect.errors import DeviceError, OptionError
+from gnet_inspect.errors import DeviceError, MemoryLimitError, OptionError
 from gnet_inspect.measure.measure import measure
 from gnet_inspect.measure.tree import ModuleTree
 from gnet_inspect.model import GoogLeNet, build_model
@@ -202,10 +202,10 @@ def test_a_dtype_the_cpu_cannot_run_is_an_error_and_the_model_is_left_as_found(s
     assert_same(before, snapshot(model))
 
 
-def test_a_batch_too_large_for_memory_is_a_device_error(specs):
+def test_a_batch_too_large_for_memory_is_refused_before_allocating(specs):
     model = build_model(specs["torchvision"])
     before = snapshot(model)
-    with pytest.raises(DeviceError, match="batch size 100000000 does not fit in cpu memory"):
+    with pytest.raises(MemoryLimitError, match="profiling a batch of 100000000 64×64 images"):
         profile_latency(model, 64, batch_size=100_000_000, warmup=0, repeats=1)
     assert_same(before, snapshot(model))
 

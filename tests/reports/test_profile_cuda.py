@@ -11,7 +11,7 @@ from conftest import assert_one_line_error
 from model_state import assert_same, snapshot
 from torch import nn
 
-from gnet_inspect.errors import DeviceError
+from gnet_inspect.errors import DeviceError, MemoryLimitError
 from gnet_inspect.model import build_model
 from gnet_inspect.reports.profile.latency import profile_latency
 from gnet_inspect.reports.profile.timing import Block, time_passes
@@ -80,7 +80,9 @@ def test_an_out_of_memory_batch_is_a_device_error_and_memory_is_given_back(specs
     model = build_model(specs["torchvision"])
     before = snapshot(model)
     allocated = torch.cuda.memory_allocated()
-    with pytest.raises(DeviceError, match="batch size 1000000 does not fit in cuda:0 memory"):
+    with pytest.raises(
+        MemoryLimitError, match="profiling a batch of 1000000 224×224 images on cuda"
+    ):
         profile_latency(model, 224, batch_size=1_000_000, device="cuda", **SMALL)
     assert_same(before, snapshot(model))
     assert torch.cuda.memory_allocated() == allocated

@@ -179,11 +179,11 @@ def _kind(key: str, role: Role, layers: tuple[Layer, ...], measured: Measurement
 def _output(
     key: str, first: Operation, group: list[Operation], measured: Measurement
 ) -> Size | None:
-    if first.kind == "input":
+    source = measured.graph.by_name()[first.inputs[0]] if first.kind == "output" else first
+    if source.kind == "input":  # the input node, or an output that returns the input itself
         size = measured.input_size
         return Size(size, size, measured.spec.input.channels)
     if first.kind == "output":
-        source = measured.graph.by_name()[first.inputs[0]]
         return measured.modules[source.module].output
     measure = measured.modules.get(key) or measured.modules.get(group[-1].module)
     return measure.output if measure else None

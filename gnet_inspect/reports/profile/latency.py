@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import torch
 
-from gnet_inspect.errors import OptionError
+from gnet_inspect.errors import MemoryLimitError, OptionError
 from gnet_inspect.measure.levels import Level, pick_level
-from gnet_inspect.measure.measure import ModuleMeasure, measure, network_spec
+from gnet_inspect.measure.measure import Measurement, ModuleMeasure, measure, network_spec
+from gnet_inspect.measure.memory import forward_peak_elements, is_out_of_memory, require_memory
 from gnet_inspect.model import GoogLeNet, build_model
 from gnet_inspect.reports.profile.placement import (
     DtypeName,
@@ -94,9 +95,10 @@ def profile_latency(
     torch_device, torch_dtype = resolve_device(device), resolve_dtype(dtype)
     check_dtype(torch_device, torch_dtype)
     measured = measure(spec, size)  # first: an input size it cannot take fails fast
-    modules = measured.modules
-    model = network if isinstance(network, GoogLeNet) else build_model(spec)
-    blocks = plan_blocks(measured.tree, level)
+    modules, blocks = measured.modules, plan_blocks(measured.tree, level)
+    _require_memory(measured, torch_device, torch_dtype, batch_size, isinstance(network, GoogLeNet))
+    del measured  # its zero-weight network: not kept while the real one runs
+    model = network if isinstance(network, GoogLeNet) else _built(spec)
     batch = (batch_size, spec.input.channels, size, size)
     with running(model, torch_device, torch_dtype, channels_last, batch) as x:
         check_forward(model, x, model.row_ids)
@@ -109,6 +111,51 @@ def profile_latency(
         torch_version=torch.__version__, timer=samples.timer,
     )  # fmt: skip
     return _profile(settings, model, blocks, modules, samples)
+
+
+def _require_memory(
+    measured: Measurement,
+    device: torch.device,
+    dtype: torch.dtype,
+    batch_size: int,
+    built: bool,
+) -> None:
+    """Refuses a profile whose weights (float32 on the CPU when built here, and in ``dtype``
+    on ``device``) and batch activations at their peak would not fit, before allocating."""
+    element = torch.empty((), dtype=dtype).element_size()
+    params = sum(m.params.params for m in measured.modules.values() if "." not in m.name)
+    host = 0 if built else 4 * params
+    placed = 0 if built and device.type == "cpu" else element * params
+    activations = batch_size * element * forward_peak_elements(measured)
+    size = measured.input_size
+    what = f"profiling a batch of {batch_size} {size}×{size} images"
+    advice = {
+        "activations": "use a smaller --batch-size (or --input-size)",
+        "weights": "the table's layers are too wide to build here; use fewer channels or features",
+    }
+    if device.type == "cuda":
+        require_memory(what, {"weights": host}, advice)
+        require_memory(
+            f"{what} on {device}",
+            {"activations": activations, "weights": placed},
+            advice,
+            available=torch.cuda.mem_get_info(device)[0],
+        )
+    else:
+        require_memory(what, {"activations": activations, "weights": host + placed}, advice)
+
+
+def _built(spec: NetworkSpec) -> GoogLeNet:
+    """The network with initialised weights; an allocator that refuses is one line."""
+    try:
+        return build_model(spec)
+    except (RuntimeError, MemoryError) as exc:
+        if not is_out_of_memory(exc):
+            raise
+        raise MemoryLimitError(
+            "building the network's weights needs more memory than this process can have; "
+            "use fewer channels or features"
+        ) from None
 
 
 def _check_options(*, depth: str, **counts: int) -> Level:
@@ -128,7 +175,8 @@ def _profile(
     samples: Samples,
 ) -> LatencyProfile:
     """The profile: each block's samples as statistics beside its MACs, and the whole pass."""
-    per_pass = [sum(p) for p in zip(*samples.blocks.values())]
+    passes = range(len(samples.end_to_end))
+    per_pass = [sum(times[i] for times in samples.blocks.values()) for i in passes]
     return LatencyProfile(
         settings=settings,
         blocks=tuple(_block(b, model, modules, samples.blocks[b.name]) for b in blocks),

@@ -1,0 +1,153 @@
+"""What one training step keeps in memory besides the weights, measured on the meta device.
+
+* **Saved for backward**: a real training-mode forward pass (auxiliary heads on, their losses
+  weighted as the table says) under ``torch.autograd.graph.saved_tensors_hooks``; every
+  tensor autograd saves is charged to the module whose forward saved it, each storage once
+  (an in-place ReLU and the convolution after it save one tensor), the weights not at all
+  (they are kept anyway). What the loss saves is charged to ``loss``. Autograd saves what the
+  CPU kernels save; on CUDA, dropout keeps a one-byte mask instead of a float one.
+* **Gradients**: one per parameter, in the weights' dtype.
+* **Optimizer state**: what a real ``step`` of the optimizer creates (momentum buffers, Adam's
+  two moments and step counters).
+
+The meta device has shapes and dtypes but no memory. Every saved tensor's size is linear in
+the batch (an activation grows with it; a loss's weight total does not), so a batch of one
+and a batch of two are measured and any batch follows exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from gnet_inspect.errors import OptionError
+from gnet_inspect.measure.optimizers import OptimizerName
+from gnet_inspect.measure.trace import kept_mode
+from gnet_inspect.model import GoogLeNet, GoogLeNetOutput, build_model
+from gnet_inspect.spec.schema import NetworkSpec
+
+__all__ = ["LOSS", "StepMemory", "step_memory"]
+
+LOSS = "loss"
+
+
+@dataclass(frozen=True)
+class StepMemory:
+    """Bytes of one training step of a batch: saved for backward, by module (and ``loss``);
+    the weights, buffers, gradients and optimizer state, whatever the batch."""
+
+    saved: dict[str, int]
+    weight_bytes: int
+    buffer_bytes: int
+    gradient_bytes: int
+    optimizer_bytes: int
+
+
+def step_memory(
+    spec: NetworkSpec,
+    size: int,
+    dtype: torch.dtype,
+    optimizer: OptimizerName,
+    batch_size: int = 1,
+) -> StepMemory:
+    """Measures one training step of ``spec`` on ``batch_size`` ``size``×``size`` images in
+    ``dtype``."""
+    one, model = _saved(spec, size, dtype, 1)
+    two, _ = _saved(spec, size, dtype, 2)
+    saved = {name: one[name] + (batch_size - 1) * (two[name] - one[name]) for name in one}
+    params = list(model.parameters())
+    return StepMemory(
+        saved=saved,
+        weight_bytes=sum(p.untyped_storage().nbytes() for p in params),
+        buffer_bytes=sum(b.untyped_storage().nbytes() for b in model.buffers()),
+        gradient_bytes=sum(p.grad.untyped_storage().nbytes() for p in params if p.grad is not None),
+        optimizer_bytes=_optimizer_bytes(params, optimizer),
+    )
+
+
+def _saved(
+    spec: NetworkSpec, size: int, dtype: torch.dtype, batch_size: int
+) -> tuple[dict[str, int], GoogLeNet]:
+    """Bytes saved for backward by module for a batch, and the model after its backward."""
+    model = build_model(spec, weights="meta").to(dtype)
+    params = list(model.parameters())
+    weights = {p.untyped_storage()._cdata for p in params}
+    weights |= {b.untyped_storage()._cdata for b in model.buffers()}
+    saved: dict[str, int] = {}
+    seen: set[int] = set()
+    current: list[str] = []
+
+    def pack(tensor: Tensor) -> Tensor:
+        storage = tensor.untyped_storage()
+        if storage._cdata not in weights and storage._cdata not in seen:
+            seen.add(storage._cdata)
+            owner = current[-1] if current else LOSS
+            saved[owner] = saved.get(owner, 0) + storage.nbytes()
+        return tensor
+
+    shape = (batch_size, spec.input.channels, size, size)
+    image = torch.empty(shape, device="meta", dtype=dtype)
+    target = torch.zeros(batch_size, dtype=torch.long, device="meta")
+    with (
+        kept_mode(model, training=True),
+        _innermost_module(model, current),
+        torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor),
+    ):
+        output = model(image)
+        current.clear()
+        loss = _loss(model, output, target)
+    torch.autograd.backward(loss)
+    return saved, model
+
+
+def _loss(model: GoogLeNet, output: Tensor | GoogLeNetOutput, target: Tensor) -> Tensor:
+    logits = output.logits if isinstance(output, GoogLeNetOutput) else output
+    if logits.dim() != 2:
+        shape = [*logits.shape[2:], logits.shape[1]]  # the paper's order: height×width×channels
+        size = "×".join(str(n) for n in shape)
+        raise OptionError(
+            f"a training step needs class scores to take a loss on, and table "
+            f"'{model.spec.name}' ends in a {size} map; end it in a linear layer"
+        )
+    if isinstance(output, GoogLeNetOutput):
+        return model.training_loss(output, target)
+    return nn.functional.cross_entropy(output, target)
+
+
+@contextmanager
+def _innermost_module(model: nn.Module, current: list[str]) -> Iterator[None]:
+    """Keeps ``current[-1]`` the qualified name of the module whose forward is running."""
+
+    def enter(name: str) -> Callable[..., None]:
+        return lambda *_: current.append(name)
+
+    def leave(*_: object) -> None:
+        current.pop()
+
+    handles = []
+    for name, module in model.named_modules():
+        if name:
+            handles.append(module.register_forward_pre_hook(enter(name)))
+            handles.append(module.register_forward_hook(leave))
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+def _optimizer_bytes(params: list[nn.Parameter], optimizer: OptimizerName) -> int:
+    """The state a real step of ``optimizer`` creates for ``params`` (on the meta device)."""
+    made: dict[str, Callable[[], torch.optim.Optimizer]] = {
+        "sgd": lambda: torch.optim.SGD(params, lr=0.01),
+        "momentum": lambda: torch.optim.SGD(params, lr=0.01, momentum=0.9),
+        "adam": lambda: torch.optim.Adam(params),
+    }
+    step = made[optimizer]()
+    step.step()
+    state = [v for values in step.state.values() for v in values.values() if torch.is_tensor(v)]
+    return sum(v.numel() * v.element_size() for v in state)
