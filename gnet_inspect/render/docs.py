@@ -1,5 +1,8 @@
 """The documentation set: the figures and Markdown tables a write-up of a network needs.
 
+Every title and caption says only what is true of the table drawn: its own name for its table
+(``printed_table``), and of a module the reductions it has.
+
 Everything comes from one build and measurement of the network (a second one for the module
 without reductions), so the figures and the table carry the same numbers. The set is returned
 as data, file name by file name; writing it is the caller's.
@@ -9,21 +12,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gnet_inspect.errors import OptionError
 from gnet_inspect.measure.measure import Measurement, measure
 from gnet_inspect.render.diagram import DiagramFormat, DiagramStyle, render_diagram, require_dot
 from gnet_inspect.render.flops_view import side_by_side_markdown
+from gnet_inspect.render.memory_view import memory_markdown
+from gnet_inspect.render.table_layout import printed_table
 from gnet_inspect.render.table_view import to_markdown
 from gnet_inspect.reports.diagram.graph import diagram_graph
 from gnet_inspect.reports.flops_compare import compare_networks
+from gnet_inspect.reports.memory import memory_report
 from gnet_inspect.reports.table import table_report
 from gnet_inspect.spec.schema import InceptionRow, NetworkSpec
 from gnet_inspect.spec.whatifs import without_reductions
 
-__all__ = ["INDEX", "REDUCTIONS", "TABLE", "DocFile", "documentation_set"]
+__all__ = ["INDEX", "MEMORY", "REDUCTIONS", "TABLE", "DocFile", "documentation_set"]
 
 INDEX = "index.md"
 TABLE = "table.md"
 REDUCTIONS = "reductions.md"
+MEMORY = "memory.md"
 _SAVINGS = "What the 1×1 reductions save, module by module"
 _STYLE = DiagramStyle()
 
@@ -45,14 +53,15 @@ def documentation_set(
     input_size: int | None = None,
 ) -> tuple[DocFile, ...]:
     """Renders the whole network, one Inception module with and without its reductions, the
-    reproduced Table 1 and (for an Inception module) what the reductions save, both in
-    Markdown, and an index page that shows them all.
+    reproduced table and (for an Inception module with a reduction) what the reductions save,
+    both in Markdown, and an index page that shows them all.
 
     Args:
         spec: the network.
         format: the figures' format (svg, png, pdf or dot).
-        module: the module drawn in detail; the first Inception module by default. A module
-            that is no Inception row is drawn once, without the naive variant.
+        module: the module drawn in detail; by default the first Inception row with a 1×1
+            reduction (else the first Inception row). A module that is no Inception row, or
+            has no reduction, is drawn once, without the naive variant and the savings.
         input_size: the input size the network is measured at (the table's own by default).
 
     Raises:
@@ -61,24 +70,23 @@ def documentation_set(
     """
     require_dot(format)
     measured = measure(spec, input_size)
-    figure = _Figures(format)
-    figures = [figure.network(spec, measured)]
+    inceptions = [row for row in spec.rows if isinstance(row, InceptionRow)]
+    reduced = next((row.id for row in inceptions if not row.naive), None)
+    module = module or reduced or next((row.id for row in inceptions), None)
+    figure = _Figures(format, spec)
+    figures = [figure.network(measured)]
     tables: list[DocFile] = []
-    module = module or next((r.id for r in spec.rows if isinstance(r, InceptionRow)), None)
     if module is not None:
-        figures.append(figure.module(spec, measured, module))
-        if _reduced(spec, module):
+        figures.append(figure.module(measured, module))
+        if _reduced_row(spec, module) is not None:
             naive = measure(without_reductions(spec), input_size)
             figures.append(figure.naive(naive, module))
             tables.append(_savings(measured, naive))
-    table = to_markdown(table_report(measured))
-    index = _index(spec, measured.input_size, figures, [table, *(t.data.decode() for t in tables)])
-    return (
-        *figures,
-        DocFile(TABLE, table.encode(), "Table 1 reproduced"),
-        *tables,
-        DocFile(INDEX, index.encode(), "Figures and Table 1"),
-    )
+    what = _capitalised(printed_table(spec))
+    table = DocFile(TABLE, to_markdown(table_report(measured)).encode(), f"{what} reproduced")
+    tables = [table, *tables, *_memory(measured)]
+    index = _index(spec, measured.input_size, figures, tables)
+    return (*figures, *tables, DocFile(INDEX, index.encode(), f"Figures and {printed_table(spec)}"))
 
 
 @dataclass(frozen=True)
@@ -86,20 +94,28 @@ class _Figures:
     """The set's figures, each a DocFile named ``<what>.<format>`` with its title and caption."""
 
     format: DiagramFormat
+    spec: NetworkSpec
 
-    def network(self, spec: NetworkSpec, measured: Measurement) -> DocFile:
+    def network(self, measured: Measurement) -> DocFile:
         data = self._draw(measured, None)
-        return DocFile(f"network.{self.format}", data, "The whole network", _network_caption(spec))
+        caption = _network_caption(self.spec)
+        return DocFile(f"network.{self.format}", data, "The whole network", caption)
 
-    def module(self, spec: NetworkSpec, measured: Measurement, module: str) -> DocFile:
+    def module(self, measured: Measurement, module: str) -> DocFile:
         data = self._draw(measured, module)
-        if _reduced(spec, module):
-            return DocFile(f"{module}.{self.format}", data, f"`{module}`, Figure 2(b)", _REDUCED)
-        return DocFile(f"{module}.{self.format}", data, f"`{module}`", _LAYERS)
+        name = f"{module}.{self.format}"
+        row = _reduced_row(self.spec, module)
+        if row is None:
+            return DocFile(name, data, f"`{module}`", _LAYERS)
+        if _REDUCTIONS.keys() <= _present(row):
+            title = f"`{module}`, {_figure_2(self.spec, 'b')}"
+        else:
+            title = f"`{module}`, with {_and(_reductions(row))} only"
+        return DocFile(name, data, title, _reduced_caption(row, printed_table(self.spec)))
 
     def naive(self, measured: Measurement, module: str) -> DocFile:
         data = self._draw(measured, module)
-        title = f"`{module}` without reductions, Figure 2(a)"
+        title = f"`{module}` without reductions, {_figure_2(self.spec, 'a')}"
         return DocFile(f"{module}-naive.{self.format}", data, title, _NAIVE)
 
     def _draw(self, measured: Measurement, module: str | None) -> bytes:
@@ -113,17 +129,75 @@ def _savings(measured: Measurement, naive: Measurement) -> DocFile:
     return DocFile(REDUCTIONS, side_by_side_markdown(pair).encode(), _SAVINGS)
 
 
-def _reduced(spec: NetworkSpec, module: str) -> bool:
-    """Whether ``module`` is an Inception row with its 1×1 reductions (Figure 2(b))."""
+def _reduced_row(spec: NetworkSpec, module: str) -> InceptionRow | None:
+    """``module``'s row if it is an Inception row with at least one 1×1 reduction."""
     row = next((r for r in spec.rows if r.id == module), None)
-    return isinstance(row, InceptionRow) and not row.naive
+    return row if isinstance(row, InceptionRow) and not row.naive else None
+
+
+# -- words ---------------------------------------------------------------------------------------
+
+_REDUCTIONS = {"ch3x3red": "the 3×3 reduction", "ch5x5red": "", "pool_proj": "the pool projection"}
+
+
+def _present(row: InceptionRow) -> set[str]:
+    present = {"ch3x3red": row.ch3x3red, "ch5x5red": row.ch5x5red, "pool_proj": row.pool_proj}
+    return {key for key, width in present.items() if width is not None}
+
+
+def _kernel5(row: InceptionRow) -> str:
+    """The "5×5" branch's convolution by its kernel (torchvision's is 3×3)."""
+    k = row.ch5x5_kernel
+    return "5×5" if k == 5 else f'{k}×{k} ("5×5" branch)'
+
+
+def _reductions(row: InceptionRow) -> list[str]:
+    """The reductions ``row`` has, in words."""
+    words = {**_REDUCTIONS, "ch5x5red": f"the {_kernel5(row)} reduction"}
+    return [words[key] for key in _REDUCTIONS if key in _present(row)]
+
+
+def _reduced_caption(row: InceptionRow, table: str) -> str:
+    """What the module's 1×1 convolutions do, and what its branches without one do instead:
+    only what is true of this row."""
+    present = _present(row)
+    kernels = {"ch3x3red": "3×3", "ch5x5red": _kernel5(row)}
+    reduced = [kernels[key] for key in kernels if key in present]
+    whole = [kernels[key] for key in kernels if key not in present]
+    one = len(present) == 1
+    clauses = []
+    if reduced:
+        plural = "s" if len(reduced) > 1 else ""
+        verb = "reduces" if one else "reduce"
+        clauses.append(f"{verb} the input before the {_and(reduced)} convolution{plural}")
+    if "pool_proj" in present:
+        clauses.append("projects the pooled input" if one else "project the pooled input")
+    subject = "a 1×1 convolution" if one else "1×1 convolutions"
+    parts = [f"{subject} {' and '.join(clauses)}"]
+    if whole:
+        verb = "reads" if len(whole) == 1 else "read"
+        plural = "s" if len(whole) > 1 else ""
+        parts.append(f"the {_and(whole)} convolution{plural} {verb} the module's whole input")
+    if "pool_proj" not in present:
+        parts.append("the pool branch passes all of its channels on")
+    return f"The module layer by layer, as {table} builds it: {'; '.join(parts)}."
+
+
+def _figure_2(spec: NetworkSpec, panel: str) -> str:
+    """Figure 2's panel: the paper's own in GoogLeNet's table, named as GoogLeNet's in another
+    table (its Inception rows are that module, but its source has no such figure)."""
+    return f"Figure 2({panel})" if spec.name == "GoogLeNet" else f"GoogLeNet's Figure 2({panel})"
+
+
+def _and(words: list[str]) -> str:
+    return " and ".join(words) if len(words) < 3 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 _LAYERS = "The module layer by layer, between the rows it reads and feeds (dashed)."
-_REDUCED = (
-    "The module layer by layer, as Table 1 builds it: 1×1 convolutions reduce the input before "
-    "the 3×3 and 5×5 convolutions and project the pooled input."
-)
 _NAIVE = (
     "The same module without the 1×1 reductions (`--reduce off`): every convolution reads the "
     "module's whole input and the pool branch passes all of its channels on, so the output "
@@ -134,12 +208,24 @@ _NAIVE = (
 def _network_caption(spec: NetworkSpec) -> str:
     heads = " and ".join(f"`{head.id}`" for head in spec.aux_heads)
     aux = f"; the auxiliary classifiers {heads} (dashed) run in training only" if heads else ""
-    return f"One node per row of Table 1{aux}."
+    return f"One node per row of {printed_table(spec)}{aux}."
 
 
-def _index(spec: NetworkSpec, size: int, figures: list[DocFile], tables: list[str]) -> str:
+def _memory(measured: Measurement) -> list[DocFile]:
+    """What inference and a training step keep in memory, by module, for one image and for a
+    batch of 32; none for a network without class scores to train on."""
+    try:
+        reports = [memory_report(measured, "modules", batch_size=n) for n in (1, 32)]
+    except OptionError:
+        return []
+    text = "\n".join(memory_markdown(report) for report in reports)
+    return [DocFile(MEMORY, text.encode(), "Memory, inference and a training step")]
+
+
+def _index(spec: NetworkSpec, size: int, figures: list[DocFile], tables: list[DocFile]) -> str:
+    table = printed_table(spec)
     lines = [
-        f"# {spec.name} ({spec.label}): figures and Table 1",
+        f"# {spec.name} ({spec.label}): figures and {table}",
         "",
         f"Drawn from the built network by `gnet-inspect docs` at input {size}×{size}: every "
         "output shape, parameter count (biases included) and MAC count on a figure is measured, "
@@ -149,6 +235,6 @@ def _index(spec: NetworkSpec, size: int, figures: list[DocFile], tables: list[st
     for figure in figures:
         alt = figure.title.replace("`", "")
         lines += [f"## {figure.title}", "", f"![{alt}]({figure.name})", "", figure.caption, ""]
-    lines += ["## Table 1 reproduced", "", tables[0]]
-    lines += [part for extra in tables[1:] for part in ("## What the reductions save", "", extra)]
+    for section in tables:
+        lines += [f"## {section.title}", "", section.data.decode()]
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -1,12 +1,37 @@
-"""What the reproduced Table 1 shows, defined once for the terminal and for Markdown."""
+"""What the reproduced table shows, defined once for the terminal and for Markdown.
+
+The table is named as its source cites it (``Table 1`` for the bundled GoogLeNet table), so a
+table of another network speaks of itself, not of GoogLeNet's Table 1.
+"""
 
 from __future__ import annotations
+
+import re
 
 from gnet_inspect.render.columns import Column
 from gnet_inspect.render.format import STATUS_MARKS, grouped, si, signed, significant
 from gnet_inspect.reports.table import Comparison, TableReport, TableRow
+from gnet_inspect.spec.schema import NetworkSpec
 
-__all__ = ["AUX_COLUMNS", "TABLE_COLUMNS", "caveats", "flag", "footnotes", "summary_lines"]
+__all__ = [
+    "AUX_COLUMNS",
+    "caveats",
+    "flag",
+    "footnotes",
+    "printed_table",
+    "summary_lines",
+    "table_columns",
+]
+
+# A numbered table cited at the end of a source: "…, CVPR 2015 (arXiv:1409.4842), Table 1".
+_CITED_TABLE = re.compile(r"\bTable\s+([0-9]+[a-z]?|[IVXL]+)\s*$")
+
+
+def printed_table(spec: NetworkSpec) -> str:
+    """The table the spec reproduces, as its source cites it (``Table 1``), or ``the table``
+    where the source ends with no numbered table."""
+    cited = _CITED_TABLE.search(spec.source)
+    return f"Table {cited[1]}" if cited else "the table"
 
 
 def _opt(value: int | None) -> str:
@@ -42,27 +67,44 @@ def flag(row: TableRow) -> str:
     return "".join(STATUS_MARKS[c.status] if c is not None else "·" for c in comparisons)
 
 
-TABLE_COLUMNS: tuple[Column[TableRow], ...] = (
-    Column("type", lambda r: r.type, numeric=False),
-    Column("patch size/ stride", lambda r: r.patch or "", numeric=False, drop=2),
-    Column("output size", _output, numeric=False),
-    Column("depth", _depth, drop=3),
-    Column("#1×1", lambda r: _opt(r.ch1x1), drop=1),
-    Column("#3×3 reduce", lambda r: _opt(r.ch3x3red), drop=1),
-    Column("#3×3", lambda r: _opt(r.ch3x3), drop=1),
-    Column("#5×5 reduce", lambda r: _opt(r.ch5x5red), drop=1),
-    Column("#5×5", lambda r: _opt(r.ch5x5), drop=1),
-    Column("pool proj", lambda r: _opt(r.pool_proj), drop=1),
-    Column("params paper", lambda r: r.params_vs_paper.printed if r.params_vs_paper else ""),
-    Column("weights measured", lambda r: _measured(r.params_vs_paper)),
-    Column("Δ", lambda r: _diff(r.params_vs_paper), drop=4),
-    Column("params incl. biases", lambda r: grouped(r.params) if r.params else "", drop=5),
-    Column("ops paper", lambda r: r.ops_vs_paper.printed if r.ops_vs_paper else ""),
-    Column("MACs measured", lambda r: si(r.macs) if r.macs else ""),
-    Column("Δ", lambda r: _diff(r.ops_vs_paper), drop=4),
-    Column("FLOPs (2×MACs)", lambda r: si(r.flops) if r.flops else "", drop=6),
-    Column("", flag, numeric=False),
-)
+def table_columns(report: TableReport) -> tuple[Column[TableRow], ...]:
+    """The main table's columns. An ``id`` column follows the type where two Inception rows
+    share a label (``stage1_a`` and ``stage2_a`` are both ``inception (a)``); a "5×5" branch
+    of another kernel shows it (``96 (7×7)``); the measured column is named for what the
+    printed params count."""
+
+    def ch5x5(row: TableRow) -> str:
+        kernel = row.ch5x5_kernel or 5
+        return _opt(row.ch5x5) if kernel == 5 else f"{row.ch5x5} ({kernel}×{kernel})"
+
+    named = [row.type for row in report.rows if row.ch5x5_kernel is not None]
+    ids: list[Column[TableRow]] = []
+    if len(named) > len(set(named)):
+        ids.append(Column("id", lambda r: r.id, numeric=False))
+    counted = report.spec.printed_params.counts
+    return (
+        Column("type", lambda r: r.type, numeric=False),
+        *ids,
+        Column("patch size/ stride", lambda r: r.patch or "", numeric=False, drop=2),
+        Column("output size", _output, numeric=False),
+        Column("depth", _depth, drop=3),
+        Column("#1×1", lambda r: _opt(r.ch1x1), drop=1),
+        Column("#3×3 reduce", lambda r: _opt(r.ch3x3red), drop=1),
+        Column("#3×3", lambda r: _opt(r.ch3x3), drop=1),
+        Column("#5×5 reduce", lambda r: _opt(r.ch5x5red), drop=1),
+        Column("#5×5", ch5x5, drop=1),
+        Column("pool proj", lambda r: _opt(r.pool_proj), drop=1),
+        Column("params paper", lambda r: r.params_vs_paper.printed if r.params_vs_paper else ""),
+        Column(f"{counted} measured", lambda r: _measured(r.params_vs_paper)),
+        Column("Δ", lambda r: _diff(r.params_vs_paper), drop=4),
+        Column("params incl. biases", lambda r: grouped(r.params) if r.params else "", drop=5),
+        Column("ops paper", lambda r: r.ops_vs_paper.printed if r.ops_vs_paper else ""),
+        Column("MACs measured", lambda r: si(r.macs) if r.macs else ""),
+        Column("Δ", lambda r: _diff(r.ops_vs_paper), drop=4),
+        Column("FLOPs (2×MACs)", lambda r: si(r.flops) if r.flops else "", drop=6),
+        Column("", flag, numeric=False),
+    )
+
 
 AUX_COLUMNS: tuple[Column[TableRow], ...] = (
     Column("head", lambda r: r.head or "", numeric=False),
@@ -94,8 +136,9 @@ def caveats(report: TableReport) -> list[str]:
     spec, lines = report.spec, []
     if spec.departs_from_print:
         lines.append(
-            f"'{spec.label}' is not the network Table 1 prints: where its rows differ from the "
-            "print beyond the notes, the variant or what-if is why (see its description)."
+            f"'{spec.label}' is not the network {printed_table(spec)} prints: where its rows "
+            "differ from the print beyond the notes, the variant or what-if is why (see its "
+            "description)."
         )
     if report.input_size != spec.input.height:
         native = spec.input.height

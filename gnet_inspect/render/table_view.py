@@ -1,6 +1,7 @@
 """What ``gnet-inspect table`` shows: the reproduced table for a terminal, Markdown and JSON.
 
-The columns and the lines under the table are ``table_layout``'s, defined once for both.
+The columns and the lines under the table are ``table_layout``'s, defined once for both. The
+table is titled with the network's name and the table its source cites (``printed_table``).
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from gnet_inspect.render.console import grid, left_out
 from gnet_inspect.render.export import markdown_table
 from gnet_inspect.render.table_layout import (
     AUX_COLUMNS,
-    TABLE_COLUMNS,
     caveats,
     footnotes,
+    printed_table,
     summary_lines,
+    table_columns,
 )
 from gnet_inspect.render.view import View
 from gnet_inspect.reports.table import TableReport, TableRow
@@ -31,7 +33,7 @@ def table_renderable(report: TableReport, width: int) -> RenderableType:
     spec = report.spec
     notes = footnotes(report)
     title = (
-        f"{spec.name}, Table 1 reproduced from the built network "
+        f"{spec.name}, {printed_table(spec)} reproduced from the built network "
         f"(variant {spec.label}, input {report.input_size}×{report.input_size}×"
         f"{spec.input.channels})"
     )
@@ -42,7 +44,7 @@ def table_renderable(report: TableReport, width: int) -> RenderableType:
     def marker(row: TableRow) -> str:
         return str(notes[row.id]) if row.id in notes else ""
 
-    table, dropped = grid(title, TABLE_COLUMNS, report.rows, width, marker)
+    table, dropped = grid(title, table_columns(report), report.rows, width, marker)
     parts += [table, *left_out(dropped)]
     parts += [Text(line, style="yellow") for line in caveats(report)]
     parts += [Text(line) for line in summary_lines(report)]
@@ -70,6 +72,7 @@ def table_document(report: TableReport) -> dict[str, Any]:
     """The whole report as plain JSON-ready data: rows, totals, depth, conventions, claims."""
     spec = report.spec
     records = report.records()
+    weights = "convolution and linear weights only"
     return {
         "network": spec.name,
         "variant": spec.variant,
@@ -83,7 +86,9 @@ def table_document(report: TableReport) -> dict[str, Any]:
             "macs": "multiply-adds of convolutions and linear layers, per image (fvcore)",
             "flops": "2 × macs",
             "other_ops": "pooling, normalisation: counted apart from macs",
-            "weights": "convolution and linear weights only (the paper's params column)",
+            "weights": f"{weights} (the paper's params column)"
+            if spec.printed_params.counts == "weights"
+            else weights,
         },
         "rows": [r for r in records if r["head"] is None],
         "aux_rows": [r for r in records if r["head"] is not None],
@@ -113,10 +118,12 @@ def to_markdown(report: TableReport) -> str:
     notes = footnotes(report)
     rows = {row.id: row for row in (*report.rows, *report.aux_rows)}
     parts = [
-        f"### {spec.name}: Table 1 reproduced (variant {spec.variant}, "
+        f"### {spec.name}: {printed_table(spec)} reproduced (variant {spec.variant}, "
         f"input {report.input_size}×{report.input_size}×{spec.input.channels})\n",
         markdown_table(
-            TABLE_COLUMNS, report.rows, lambda r: f"[{notes[r.id]}]" if r.id in notes else ""
+            table_columns(report),
+            report.rows,
+            lambda r: f"[{notes[r.id]}]" if r.id in notes else "",
         ),
         "\n".join(f"- {line}" for line in (*caveats(report), *summary_lines(report))) + "\n",
     ]

@@ -62,6 +62,7 @@ class TableRow:
     ch3x3: int | None
     ch5x5red: int | None
     ch5x5: int | None
+    ch5x5_kernel: int | None
     pool_proj: int | None
     params: int
     weights: int
@@ -152,7 +153,8 @@ def _row(spec: NetworkSpec, row: Row, m: RowMeasure, native: bool) -> TableRow:
     printed = row.printed
     params_cmp = ops_cmp = None
     if printed.params is not None:
-        params_cmp = compare_count(m.params.weights, printed.params, spec.printed_params.base)
+        counted = m.params.params if spec.printed_params.counts == "params" else m.params.weights
+        params_cmp = compare_count(counted, printed.params, spec.printed_params.base)
     if printed.ops is not None and native:
         ops_cmp = compare_count(m.macs, printed.ops, spec.printed_ops.base)
     return TableRow(
@@ -186,7 +188,7 @@ def _type(row: Row) -> str:
 
 def _channels(row: Row) -> dict[str, int | None]:
     columns: dict[str, int | None] = dict.fromkeys(
-        ("ch1x1", "ch3x3red", "ch3x3", "ch5x5red", "ch5x5", "pool_proj")
+        ("ch1x1", "ch3x3red", "ch3x3", "ch5x5red", "ch5x5", "ch5x5_kernel", "pool_proj")
     )
     if isinstance(row, InceptionRow):
         columns.update(
@@ -195,6 +197,7 @@ def _channels(row: Row) -> dict[str, int | None]:
             ch3x3=row.ch3x3,
             ch5x5red=row.ch5x5red,
             ch5x5=row.ch5x5,
+            ch5x5_kernel=row.ch5x5_kernel,
             pool_proj=row.pool_proj,
         )
     elif isinstance(row, ConvRow) and row.reduce is not None:

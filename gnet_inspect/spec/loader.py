@@ -11,27 +11,29 @@ from pathlib import Path
 from typing import Any
 
 from gnet_inspect.errors import InputSizeError, SpecError
+from gnet_inspect.spec.limits import MAX_REAL, shown
 from gnet_inspect.spec.names import is_free_name
-from gnet_inspect.spec.notation import parse_size
 from gnet_inspect.spec.rows import check_ids, parse_row, read_count, read_size
 from gnet_inspect.spec.schema import (
     AuxHead,
     Claims,
     CountConvention,
+    Counted,
     LayerStyle,
     NetworkSpec,
     Row,
 )
-from gnet_inspect.spec.shapes import infer_shapes, qualified_rows
+from gnet_inspect.spec.shapes import infer_shapes, pools_adaptively, qualified_rows
 from gnet_inspect.spec.variants import (
     changes_network,
-    check_overlays,
+    check_overlay,
     describe,
     overlay_head_rows,
     overlay_rows,
     pick_variant,
+    variant_overlays,
 )
-from gnet_inspect.spec.yaml_source import Node, load_document
+from gnet_inspect.spec.yaml_source import Node, load_document, read_table_file
 
 __all__ = ["DEFAULT_TABLE", "bundled_table", "list_variants", "load_spec"]
 
@@ -55,23 +57,47 @@ def list_variants(path: str | Path | None = None) -> tuple[str, ...]:
 def load_spec(path: str | Path | None = None, variant: str | None = None) -> NetworkSpec:
     """Loads a table file (the bundled GoogLeNet table by default) as a validated NetworkSpec.
 
+    Every variant of the file is checked, not only the one asked for: a file loads whole or
+    not at all.
+
     Args:
         path: a YAML table of the gnet-inspect schema; None for ``tables/googlenet.yaml``.
         variant: a name under the file's ``variants``; None for the first one listed (or the
             rows as written, for a file without variants).
 
     Raises:
-        SpecError: the file is missing, is not YAML, or breaks the schema; the message names
-            the file, the YAML path and what was expected.
+        SpecError: the file is missing, is not a table file, is not YAML, or breaks the schema;
+            the message names the file, the YAML path and what was expected.
     """
     source, doc = _read(path)
     top = doc.mapping(_TOP)
-    if "rows" not in top:
-        doc.fail("missing key 'rows': a table needs its list of rows")
+    for key, why in _REQUIRED.items():
+        if key not in top:
+            doc.fail(f"missing key '{key}': {why}")
     if "schema" in top and top["schema"].integer() != 1:
         top["schema"].fail("unsupported schema version; this gnet-inspect reads schema 1")
-    name, overlay = pick_variant(top.get("variants"), variant, doc)
-    check_overlays(top.get("variants"), top["rows"], _items(top.get("aux_heads")))
+    wanted, overlay = pick_variant(top.get("variants"), variant, doc)
+    spec = _load_variant(top, source, wanted, overlay)
+    overlays = variant_overlays(top.get("variants"))
+    adaptive = []
+    for name, other in overlays.items():
+        loaded = spec if name == wanted else _load_other(top, source, name, other)
+        if pools_adaptively(loaded):
+            adaptive.append(name)
+    return replace(spec, adaptive_variants=tuple(adaptive))
+
+
+_REQUIRED = {
+    "rows": "a table needs its list of rows",
+    "input": "a table gives its input size, such as 224×224×3",
+}
+
+
+def _load_variant(
+    top: dict[str, Node], source: str, name: str, overlay: dict[str, Node]
+) -> NetworkSpec:
+    """The spec of one variant of the document ``top``, checked whole."""
+    check_overlay(overlay, top["rows"], _items(top.get("aux_heads")))
     rows = [parse_row(node) for node in overlay_rows(top["rows"], overlay)]
     check_ids(rows, top["rows"])
     paths = {row.id: node.path for row, node in rows}
@@ -86,7 +112,7 @@ def load_spec(path: str | Path | None = None, variant: str | None = None) -> Net
         variant=name,
         description=describe(overlay),
         reshaped=changes_network(overlay),
-        input=read_size(top["input"]) if "input" in top else parse_size("224×224×3"),
+        input=read_size(top["input"]),
         style=_style(top.get("conventions"), top.get("layers"), overlay),
         rows=tuple(r for r, _ in rows),
         aux_heads=tuple(heads),
@@ -101,20 +127,27 @@ def load_spec(path: str | Path | None = None, variant: str | None = None) -> Net
     return spec
 
 
+def _load_other(
+    top: dict[str, Node], source: str, name: str, overlay: dict[str, Node]
+) -> NetworkSpec:
+    """A variant not asked for, loaded to check it; its errors say which variant they are in."""
+    try:
+        return _load_variant(top, source, name, overlay)
+    except SpecError as exc:
+        if exc.where.startswith(f"variants.{name}."):
+            raise
+        raise SpecError(exc.source, exc.where, f"in variant {shown(name)}: {exc.message}") from None
+
+
 # -- reading -----------------------------------------------------------------------------------
 
 
 def _read(path: str | Path | None) -> tuple[str, Node]:
     file = bundled_table() if path is None else Path(path)
     source = str(path) if path is not None else f"tables/{DEFAULT_TABLE}"
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError(source, "", "no such file; give the path of a YAML table") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or "not UTF-8 text"
-        raise SpecError(source, "", f"cannot read the table: {reason}") from None
-    return source, load_document(text, source)
+    if not source.isprintable():  # a line break in a file name must not break the message
+        source = repr(source)[1:-1]
+    return source, load_document(read_table_file(file, source), source)
 
 
 def _items(node: Node | None) -> list[Node]:
@@ -134,13 +167,16 @@ def _parse_head(
     head_id, tap = fields["id"].text(), fields["tap"].text()
     names = {row.id for row, _ in main}
     if not is_free_name(head_id) or head_id in names:
-        fields["id"].fail(f"'{head_id}' cannot name an aux head: it must be a free module name")
+        fields["id"].fail(
+            f"{shown(head_id)} cannot name an aux head: it must be a free module name "
+            "(lower-case letters, digits and '_', no row's id, no attribute the network has)"
+        )
     if tap not in names:
-        fields["tap"].fail(f"no row '{tap}' to put the head on; expected one of the row ids")
+        fields["tap"].fail(f"no row {shown(tap)} to put the head on; expected one of the row ids")
     merged = overlay_head_rows(list(fields["rows"].items()), overlay, head_id)
     rows = [parse_row(r) for r in merged]
     check_ids(rows, fields["rows"])
-    weight = fields["loss_weight"].number(low=0) if "loss_weight" in fields else 1.0
+    weight = fields["loss_weight"].number(0, MAX_REAL) if "loss_weight" in fields else 1.0
     paths = {f"{head_id}.{row.id}": row_node.path for row, row_node in rows}
     return AuxHead(head_id, tap, weight, tuple(r for r, _ in rows)), paths
 
@@ -153,7 +189,7 @@ def _style(conventions: Node | None, layers: Node | None, overlay: dict[str, Nod
     if conventions is not None:
         rounding = conventions.mapping().get("pool_rounding")
         if rounding is not None and rounding.text() not in ("ceil", "floor"):
-            rounding.fail(f"expected 'ceil' or 'floor', got {rounding.value!r}")
+            rounding.fail(f"expected 'ceil' or 'floor', got {shown(rounding.value)}")
         style = replace(style, pool_ceil=rounding is None or rounding.value == "ceil")
     for node in (layers, overlay.get("layers")):
         if node is None:
@@ -163,26 +199,44 @@ def _style(conventions: Node | None, layers: Node | None, overlay: dict[str, Nod
             style = replace(style, conv_bias=fields["conv_bias"].boolean())
         if "batch_norm" in fields:
             bn = fields["batch_norm"]
-            eps = None if bn.value is None else bn.number(low=0)
+            eps = None if bn.value is None else bn.number(0, 1)
             if eps is not None and eps <= 0:
                 bn.fail("expected BatchNorm's eps, a positive number, or null for none")
             style = replace(style, batch_norm_eps=eps)
     return style
 
 
+# What each printed column can count, the first being the default: the comparison reads the
+# measured count it names (reports/table.py).
+_COUNTED: dict[str, tuple[Counted, ...]] = {
+    "printed_params": ("weights", "params"),
+    "printed_ops": ("multiply-adds",),
+}
+
+
 def _conventions(node: Node | None) -> dict[str, Any]:
     allowed = ("pool_rounding", "printed_params", "printed_ops")
     fields = node.mapping(allowed) if node is not None else {}
     result: dict[str, Any] = {}
-    for key in ("printed_params", "printed_ops"):
+    for key, choices in _COUNTED.items():
         if key in fields:
             conv = fields[key].mapping(("counts", "base"))
             base = conv["base"].integer() if "base" in conv else 1000
             if base not in (1000, 1024):
                 conv["base"].fail(f"expected 1000 or 1024, got {base}")
-            counts = conv["counts"].text() if "counts" in conv else ""
-            result[key] = CountConvention(counts, base)
+            result[key] = CountConvention(_counted(conv.get("counts"), choices), base)
     return result
+
+
+def _counted(node: Node | None, choices: tuple[Counted, ...]) -> Counted:
+    """What a printed column counts: one of ``choices``, the first when not given."""
+    if node is None:
+        return choices[0]
+    given = node.text()
+    for choice in choices:
+        if given == choice:
+            return choice
+    node.fail(f"expected {' or '.join(repr(c) for c in choices)}, got {shown(given)}")
 
 
 def _claims(node: Node | None) -> Claims:
@@ -204,7 +258,7 @@ def _attach_notes(spec: NetworkSpec, node: Node | None) -> NetworkSpec:
     known = {qid for qid, _, _ in qualified_rows(spec)}
     for key, value in node.mapping().items():
         if key not in known:
-            value.fail(f"a note on '{key}', which is no row of this table")
+            value.fail(f"a note on {shown(key)}, which is no row of this table")
     rows = tuple(replace(r, note=notes.get(r.id, r.note)) for r in spec.rows)
     heads = tuple(
         replace(h, rows=tuple(replace(r, note=notes.get(f"{h.id}.{r.id}", r.note)) for r in h.rows))

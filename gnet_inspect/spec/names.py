@@ -13,7 +13,7 @@ import re
 
 __all__ = ["RESERVED_NAMES", "is_free_name"]
 
-_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_ID = re.compile(r"[a-z][a-z0-9_]*")  # the whole name (fullmatch: no trailing newline)
 
 RESERVED_NAMES = frozenset(
     {
@@ -84,4 +84,4 @@ RESERVED_NAMES = frozenset(
 
 def is_free_name(name: str) -> bool:
     """Whether ``name`` can name a submodule of the built network."""
-    return bool(_ID.match(name)) and name not in RESERVED_NAMES
+    return bool(_ID.fullmatch(name)) and name not in RESERVED_NAMES

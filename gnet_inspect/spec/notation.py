@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from gnet_inspect.spec.limits import MAX_UNITS, shown
+
 __all__ = ["PrintedCount", "Size", "Window", "parse_count", "parse_size", "parse_window"]
 
 _TIMES = "[×xX*]"
@@ -13,6 +15,7 @@ _WINDOW = re.compile(rf"^\s*(\d+)\s*{_TIMES}\s*(\d+)\s*(?:/\s*(\d+))?\s*$")
 _SIZE = re.compile(rf"^\s*(\d+)\s*{_TIMES}\s*(\d+)\s*{_TIMES}\s*(\d+)\s*$")
 _COUNT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMG]?)\s*$")
 _SUFFIXES = ("", "K", "M", "G")
+_COUNT_DIGITS = 15
 
 
 @dataclass(frozen=True)
@@ -61,12 +64,13 @@ def parse_window(text: str) -> Window:
     """Reads ``7×7/2`` (stride 1 when no ``/s``); raises ValueError on anything else."""
     match = _WINDOW.match(text)
     if not match:
-        raise ValueError(f"expected a patch size like '3×3/2', got {text!r}")
-    height, width, stride = int(match[1]), int(match[2]), int(match[3] or 1)
+        raise ValueError(f"expected a patch size like '3×3/2', got {shown(text)}")
+    height, width = _whole(match[1], text), _whole(match[2], text)
+    stride = _whole(match[3] or "1", text)
     if height != width:
-        raise ValueError(f"expected a square patch, got {text!r}")
+        raise ValueError(f"expected a square patch, got {shown(text)}")
     if height < 1 or stride < 1:
-        raise ValueError(f"expected a positive patch size and stride, got {text!r}")
+        raise ValueError(f"expected a positive patch size and stride, got {shown(text)}")
     return Window(height, stride)
 
 
@@ -74,10 +78,10 @@ def parse_size(text: str) -> Size:
     """Reads ``112×112×64``; raises ValueError on anything else."""
     match = _SIZE.match(text)
     if not match:
-        raise ValueError(f"expected an output size like '28×28×256', got {text!r}")
-    size = Size(int(match[1]), int(match[2]), int(match[3]))
+        raise ValueError(f"expected an output size like '28×28×256', got {shown(text)}")
+    size = Size(_whole(match[1], text), _whole(match[2], text), _whole(match[3], text))
     if min(size.height, size.width, size.channels) < 1:
-        raise ValueError(f"expected positive sizes, got {text!r}")
+        raise ValueError(f"expected positive sizes, got {shown(text)}")
     return size
 
 
@@ -85,5 +89,15 @@ def parse_count(text: str) -> PrintedCount:
     """Reads ``2.7K``, ``360M``, ``1.5G`` or a plain integer; raises ValueError otherwise."""
     match = _COUNT.match(text)
     if not match:
-        raise ValueError(f"expected a count like '2.7K' or '34M', got {text!r}")
+        raise ValueError(f"expected a count like '2.7K' or '34M', got {shown(text)}")
+    if len(match[1].replace(".", "")) > _COUNT_DIGITS:
+        raise ValueError(f"expected a count of at most {_COUNT_DIGITS} digits, got {shown(text)}")
     return PrintedCount(text.strip(), Decimal(match[1]), match[2])
+
+
+def _whole(digits: str, text: str) -> int:
+    """One number of a patch or size, at most MAX_UNITS (checked before it is converted)."""
+    significant = digits.lstrip("0") or "0"
+    if len(significant) > len(str(MAX_UNITS)) or int(significant) > MAX_UNITS:
+        raise ValueError(f"expected sizes of at most {MAX_UNITS:,}, got {shown(text)}")
+    return int(significant)

@@ -5,6 +5,7 @@ Every failure names the file, the row's YAML path (``rows[5].ch3x3``) and what w
 
 from __future__ import annotations
 
+from gnet_inspect.spec.limits import MAX_REAL, shown
 from gnet_inspect.spec.names import is_free_name
 from gnet_inspect.spec.notation import (
     PrintedCount,
@@ -33,7 +34,9 @@ __all__ = [
     "parse_row",
     "read_count",
     "read_size",
+    "read_type",
     "read_window",
+    "row_keys",
 ]
 
 _COMMON = ("id", "type", "output", "depth", "params", "ops")
@@ -50,21 +53,32 @@ ROW_TYPES: dict[str, tuple[str, ...]] = {
 }
 
 
+def row_keys(kind: str) -> tuple[str, ...]:
+    """Every key a row of type ``kind`` may have (``kind`` one of ``ROW_TYPES``)."""
+    return _COMMON + ROW_TYPES[kind]
+
+
+def read_type(node: Node) -> str:
+    """A row type, one of ``ROW_TYPES``."""
+    kind = node.text()
+    if kind not in ROW_TYPES:
+        node.fail(f"unknown row type {shown(kind)}; expected one of: {', '.join(ROW_TYPES)}")
+    return kind
+
+
 def parse_row(node: Node) -> tuple[Row, Node]:
     fields = node.mapping()
     if "type" not in fields:
         node.fail(f"missing key 'type'; expected one of: {', '.join(ROW_TYPES)}")
-    kind = fields["type"].text()
-    if kind not in ROW_TYPES:
-        fields["type"].fail(f"unknown row type '{kind}'; expected one of: {', '.join(ROW_TYPES)}")
-    fields = node.mapping(_COMMON + ROW_TYPES[kind])
+    kind = read_type(fields["type"])
+    fields = node.mapping(row_keys(kind))
     for key in ("id", "output"):
         if key not in fields:
             node.fail(f"missing key '{key}' (every row needs one)")
     row_id = fields["id"].text()
     if not is_free_name(row_id):
         fields["id"].fail(
-            f"'{row_id}' cannot name a module; use lower-case letters, digits and '_', "
+            f"{shown(row_id)} cannot name a module; use lower-case letters, digits and '_', "
             "starting with a letter, "
             "and not an attribute the network already has (such as 'spec' or 'forward')"
         )
@@ -81,7 +95,8 @@ def parse_row(node: Node) -> tuple[Row, Node]:
 
 def _required(fields: dict[str, Node], key: str, kind: str) -> Node:
     if key not in fields:
-        fields["id"].fail(f"row '{fields['id'].value}' lacks key '{key}' (a {kind} row needs one)")
+        row_id = shown(fields["id"].value)
+        fields["id"].fail(f"row {row_id} lacks key '{key}' (a {kind} row needs one)")
     return fields[key]
 
 
@@ -141,14 +156,14 @@ def _lrn(row_id: str, printed: Printed, f: dict[str, Node]) -> Row:
         row_id,
         printed,
         size=_required(f, "size", "lrn").integer(),
-        alpha=_required(f, "alpha", "lrn").number(low=0),
-        beta=_required(f, "beta", "lrn").number(low=0),
-        k=f["k"].number(low=0) if "k" in f else 1.0,
+        alpha=_required(f, "alpha", "lrn").number(0, MAX_REAL),
+        beta=_required(f, "beta", "lrn").number(0, MAX_REAL),
+        k=f["k"].number(0, MAX_REAL) if "k" in f else 1.0,
     )
 
 
 def _dropout(row_id: str, printed: Printed, f: dict[str, Node]) -> Row:
-    p = _required(f, "p", "dropout").number(low=0, high=1)
+    p = _required(f, "p", "dropout").number(0, 1)
     if p >= 1:
         f["p"].fail("expected a probability below 1 (1 drops everything)")
     return DropoutRow(row_id, printed, p=p)

@@ -17,6 +17,7 @@ __all__ = [
     "Claims",
     "ConvRow",
     "CountConvention",
+    "Counted",
     "DropoutRow",
     "InceptionRow",
     "LayerStyle",
@@ -142,11 +143,16 @@ class LayerStyle:
     pool_ceil: bool = True
 
 
+Counted = Literal["weights", "params", "multiply-adds"]
+"""What a printed count column counts: convolution and linear ``weights`` only, all learnable
+``params`` (biases and BatchNorm included), or ``multiply-adds``."""
+
+
 @dataclass(frozen=True)
 class CountConvention:
     """How a printed count column is read: what it counts and what its K (or M) stands for."""
 
-    counts: str
+    counts: Counted
     base: int
 
 
@@ -178,6 +184,9 @@ class NetworkSpec:
     origin: str = "<memory>"
     whatifs: tuple[str, ...] = ()
     reshaped: bool = False
+    adaptive_variants: tuple[str, ...] = ()
+    """The table's variants whose every linear layer reads an adaptively pooled (or already
+    flat) input, so that they take other input sizes: the advice when this one cannot."""
 
     @property
     def departs_from_print(self) -> bool:

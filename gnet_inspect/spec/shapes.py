@@ -24,7 +24,14 @@ from gnet_inspect.spec.schema import (
     SoftmaxRow,
 )
 
-__all__ = ["ShapePlan", "conv_output", "infer_shapes", "pool_output", "qualified_rows"]
+__all__ = [
+    "ShapePlan",
+    "conv_output",
+    "infer_shapes",
+    "pool_output",
+    "pools_adaptively",
+    "qualified_rows",
+]
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,28 @@ def qualified_rows(spec: NetworkSpec) -> Iterator[tuple[str, Row, str | None]]:
     for head in spec.aux_heads:
         for row in head.rows:
             yield f"{head.id}.{row.id}", row, head.id
+
+
+def pools_adaptively(spec: NetworkSpec) -> bool:
+    """Whether every linear layer, of the main rows and of every aux head, reads an input of
+    the same size at any input size: an adaptive pool or a linear layer comes before it."""
+    fixed: dict[str, bool] = {}
+
+    def walk(prefix: str, rows: tuple[Row, ...], state: bool) -> bool:
+        for row in rows:
+            if isinstance(row, LinearRow) and not state:
+                return False
+            state = (
+                state
+                or isinstance(row, LinearRow)
+                or (isinstance(row, PoolRow) and row.window is None)
+            )
+            fixed[prefix + row.id] = state
+        return True
+
+    return walk("", spec.rows, False) and all(
+        walk(f"{head.id}.", head.rows, fixed[head.tap]) for head in spec.aux_heads
+    )
 
 
 def conv_output(length: int, window: Window) -> int:
@@ -116,8 +145,7 @@ def _row_output(
                 reason = f"row '{qid}' has {want} input features but receives {width}"
                 raise InputSizeError(
                     f"{reason} at input {start}: this table's head takes only "
-                    f"{native_in.height}×{native_in.width} maps; use a head that pools "
-                    "adaptively (--variant torchvision) or the table's own input size",
+                    f"{native_in.height}×{native_in.width} maps; {_head_advice(spec)}",
                     qid,
                     reason,
                 )
@@ -128,3 +156,16 @@ def _row_output(
         reason = f"row '{qid}' receives a {size.height}×{size.width} map, too small for its window"
         raise InputSizeError(f"{reason} at input {start}; use a larger --input-size", qid, reason)
     return Size(h, w, c)
+
+
+def _head_advice(spec: NetworkSpec) -> str:
+    """What to do about a linear layer that cannot take another input size: name only the
+    table's variants that can, or say that none can."""
+    native = f"the table's own input size ({spec.input.height})"
+    others = [name for name in spec.adaptive_variants if name != spec.variant]
+    if others:
+        choices = " or ".join(f"--variant {name}" for name in others)
+        return f"use a variant whose head pools adaptively ({choices}) or {native}"
+    if spec.variant in spec.adaptive_variants:
+        return f"leave out the what-ifs that remove its adaptive pooling, or use {native}"
+    return f"no variant of this table pools adaptively; use {native}"

@@ -145,7 +145,7 @@ def test_docs_writes_the_figures_and_the_table(cli, tmp_path, specs):
     run = cli("docs", str(folder))
     assert run.code == 0, run.err
     names = ["network.svg", "inception_3a.svg", "inception_3a-naive.svg", "table.md"]
-    names += ["reductions.md", "index.md"]
+    names += ["reductions.md", "memory.md", "index.md"]
     assert run.out.splitlines() == [str(folder / name) for name in names]
     assert sorted(path.name for path in folder.iterdir()) == sorted(names)
     table = (folder / "table.md").read_text(encoding="utf-8")
@@ -157,6 +157,8 @@ def test_docs_writes_the_figures_and_the_table(cli, tmp_path, specs):
     savings = (folder / "reductions.md").read_text(encoding="utf-8")
     assert "Total MACs, other / base: 7.94×" in savings
     assert savings in index
+    memory = (folder / "memory.md").read_text(encoding="utf-8")
+    assert "batch 1 ×" in memory and "batch 32 ×" in memory and memory in index
     for name in names[:3]:
         assert ET.fromstring((folder / name).read_bytes()).tag.endswith("svg")
 

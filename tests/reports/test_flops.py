@@ -145,10 +145,11 @@ def test_whatifs_refuse_tables_they_do_not_apply_to(tmp_path):
     table.write_text(
         yaml.safe_dump(
             {
+                "input": "224×224×3",
                 "rows": [
                     {"id": "pool", "type": "max pool", "patch": "2×2/2", "output": "112×112×3"},
                     {"id": "fc", "type": "linear", "output": "1×1×10"},
-                ]
+                ],
             },
             allow_unicode=True,
         )
@@ -215,7 +216,7 @@ def test_bad_flops_options_fail_in_one_line(cli, args, fragments):
 
 def test_whatif_on_a_table_without_inception_rows_fails_in_one_line(cli, tmp_path):
     table = tmp_path / "plain.yaml"
-    table.write_text("rows:\n  - {id: fc, type: linear, output: 1×1×10}\n")
+    table.write_text("input: 1×1×3\nrows:\n  - {id: fc, type: linear, output: 1×1×10}\n")
     run = cli("flops", "--spec", str(table), "--reduce", "off")
     assert_one_line_error(run, "--reduce off needs Inception rows", "plain.yaml")
 

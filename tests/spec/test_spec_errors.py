@@ -118,7 +118,8 @@ RAW = {
         ["line 2", "key 'id' given twice"],
     ),
     "no_rows": ("name: empty\n", ["missing key 'rows'"]),
-    "rows_not_a_list": ("rows: 3\n", ["rows", "expected a list"]),
+    "rows_not_a_list": ("input: 224×224×3\nrows: 3\n", ["rows", "expected a list"]),
+    "no_input": ("rows: []\n", ["document", "missing key 'input'"]),
 }
 
 
