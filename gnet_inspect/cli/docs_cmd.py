@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from contextlib import suppress
 from enum import Enum
@@ -20,7 +21,7 @@ from gnet_inspect.cli.app import (
     app,
     load,
 )
-from gnet_inspect.cli.emit import write_atomically
+from gnet_inspect.cli.emit import stdout_closed, write_all_atomically
 from gnet_inspect.errors import OutputError
 
 if TYPE_CHECKING:
@@ -76,26 +77,29 @@ def docs(
     with _WholeOrNothing(directory) as folder:
         network = load(spec, variant, reduce, whatif)
         folder.write(documentation_set(network, format.value, module, input_size))
-    for path in folder.written:
-        typer.echo(path)
+    if not stdout_closed():  # the folder is the output; the list of its files is a courtesy
+        for path in folder.written:
+            typer.echo(path)
 
 
 class _WholeOrNothing:
     """A folder written as a whole or not at all.
 
     The folder is made on entering, so an unwritable one fails before minutes of rendering.
-    If anything fails inside the block, the files this run created are removed, and so are the
-    folders it created, so a failed run leaves things as they were; a file that was there
-    before is replaced whole (every write is atomic) but not restored.
+    The files are written all at once (``write_all_atomically``): every one to a temporary
+    first, then all renamed into place, or none, and the files they replace kept until then.
+    If anything fails inside the block (an error, Ctrl-C, SIGTERM), the folders this run
+    created are removed again, so a failed run leaves things as they were.
     """
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.written: list[Path] = []
-        self._created: list[Path] = []
-        self._made = [folder for folder in (directory, *directory.parents) if not folder.exists()]
+        self._made: list[Path] = []
 
     def __enter__(self) -> _WholeOrNothing:
+        folders = (self.directory, *self.directory.parents)
+        self._made = [folder for folder in folders if not os.path.lexists(folder)]
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -104,20 +108,14 @@ class _WholeOrNothing:
         return self
 
     def write(self, files: Sequence[DocFile]) -> None:
-        """Writes every file of the set into the folder, each atomically."""
-        for file in files:
-            path = self.directory / file.name
-            fresh = not path.exists()
-            write_atomically(path, file.data)
-            self.written.append(path)
-            if fresh:
-                self._created.append(path)
+        """Writes every file of the set into the folder, all or none."""
+        paths = [self.directory / file.name for file in files]
+        write_all_atomically([(path, file.data) for path, file in zip(paths, files)])
+        self.written = paths
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
         if kind is None:
             return
-        for path in self._created:
-            path.unlink(missing_ok=True)
         for folder in self._made:  # innermost first; one that is not empty now is kept
             with suppress(OSError):
                 folder.rmdir()

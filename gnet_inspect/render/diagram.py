@@ -8,6 +8,8 @@ dashed, grey-boxed side branches: they run in training only. The main path is ke
 
 from __future__ import annotations
 
+import math
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -28,9 +30,11 @@ from gnet_inspect.render.diagram_labels import (
 from gnet_inspect.reports.diagram.graph import Container, DiagramGraph, DiagramNode
 
 __all__ = [
+    "DOT_TIMEOUT_S",
     "FORMATS",
     "LEGEND",
     "MISSING_DOT",
+    "TIMEOUT_VARIABLE",
     "DiagramFormat",
     "DiagramStyle",
     "Direction",
@@ -42,6 +46,9 @@ __all__ = [
 DiagramFormat = Literal["svg", "png", "pdf", "dot"]
 FORMATS: tuple[DiagramFormat, ...] = get_args(DiagramFormat)
 Direction = Literal["TB", "LR"]
+# Generous: the largest figure here (every operation) takes dot well under a second.
+DOT_TIMEOUT_S = 120.0
+TIMEOUT_VARIABLE = "GNET_INSPECT_DOT_TIMEOUT"
 MISSING_DOT = (
     "graphviz's 'dot' program was not found on PATH; install graphviz (apt-get install "
     "graphviz, brew install graphviz or conda install graphviz)"
@@ -72,31 +79,71 @@ def require_dot(format: DiagramFormat, alternative: str = "") -> None:
             (``diagram`` can write the DOT source; ``docs`` cannot).
 
     Raises:
-        RenderError: saying how to install graphviz.
+        RenderError: saying how to install graphviz (or that ``GNET_INSPECT_DOT_TIMEOUT`` is
+            no number of seconds).
     """
-    if format != "dot" and shutil.which("dot") is None:
+    if format == "dot":
+        return
+    if shutil.which("dot") is None:
         raise RenderError(MISSING_DOT + (f", {alternative}" if alternative else ""))
+    _dot_timeout()  # a bad setting fails here too, before any work
 
 
 def render_diagram(graph: DiagramGraph, format: DiagramFormat, style: DiagramStyle) -> bytes:
     """The figure as bytes: DOT source as is, or SVG, PNG or PDF rendered by ``dot``.
 
     Raises:
-        RenderError: ``dot`` is not installed, or fails on the source.
+        RenderError: ``dot`` is not installed, fails on the source, or runs past its time
+            (``GNET_INSPECT_DOT_TIMEOUT`` seconds, by default 120).
     """
     source = to_dot(graph, style).encode()
     if format == "dot":
         return source
+    return _run_dot(source, format, _dot_timeout())
+
+
+def _run_dot(source: bytes, format: DiagramFormat, timeout_s: float) -> bytes:
+    # The command graphviz.pipe runs (so the bytes are the same), with a time limit: dot is
+    # killed when it runs past it, and when this process is interrupted.
+    command = ["dot", "-Kdot", f"-T{format}"]
     try:
-        return bytes(graphviz.pipe("dot", format, source, quiet=True))
-    except graphviz.ExecutableNotFound:
+        done = subprocess.run(command, input=source, capture_output=True, timeout=timeout_s)  # noqa: S603
+    except FileNotFoundError:
         raise RenderError(MISSING_DOT) from None
-    except (graphviz.CalledProcessError, subprocess.CalledProcessError) as exc:
-        stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else ""
-        detail = (
-            stderr.strip().splitlines()[0] if stderr.strip() else f"exit status {exc.returncode}"
-        )
-        raise RenderError(f"dot could not render {format}: {detail}") from None
+    except subprocess.TimeoutExpired:
+        raise RenderError(
+            f"dot did not render {format} within {timeout_s:g} s and was stopped; raise "
+            f"{TIMEOUT_VARIABLE} (seconds) for a larger figure, or write the DOT source with "
+            "--format dot"
+        ) from None
+    except OSError as exc:
+        raise RenderError(f"cannot run dot: {exc.strerror or exc}") from None
+    if done.returncode != 0:
+        stderr = done.stderr.decode(errors="replace").strip()
+        if stderr:
+            detail = stderr.splitlines()[0]
+        elif done.returncode < 0:
+            detail = f"stopped by signal {-done.returncode}"
+        else:
+            detail = f"exit status {done.returncode}"
+        raise RenderError(f"dot could not render {format}: {detail}")
+    if not done.stdout:
+        raise RenderError(f"dot rendered no {format} (it wrote nothing and said nothing)")
+    return bytes(done.stdout)
+
+
+def _dot_timeout() -> float:
+    """The time ``dot`` has, in seconds: ``GNET_INSPECT_DOT_TIMEOUT``, else 120."""
+    value = os.environ.get(TIMEOUT_VARIABLE, "").strip()
+    if not value:
+        return DOT_TIMEOUT_S
+    try:
+        timeout_s = float(value)
+    except ValueError:
+        timeout_s = math.nan
+    if not 0 < timeout_s < math.inf:
+        raise RenderError(f"{TIMEOUT_VARIABLE}={value!r} is no number of seconds above 0")
+    return timeout_s
 
 
 def to_dot(graph: DiagramGraph, style: DiagramStyle) -> str:

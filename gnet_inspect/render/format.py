@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 
-__all__ = ["STATUS_MARKS", "binary_bytes", "grouped", "si", "signed", "significant", "singular"]
+__all__ = [
+    "ASCII_FALLBACKS",
+    "STATUS_MARKS",
+    "ascii_fallback",
+    "binary_bytes",
+    "grouped",
+    "si",
+    "signed",
+    "significant",
+    "singular",
+]
 
 STATUS_MARKS = {"match": "✓", "close": "≈", "differs": "✗"}
 _SI = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
@@ -58,3 +69,38 @@ def binary_bytes(value: int) -> str:
 def singular(level: str) -> str:
     """A depth level as a noun for one entry: ``branches`` → ``branch``."""
     return _SINGULAR.get(level, level)
+
+
+# How a character is written where the output's encoding cannot carry it (an ASCII or Latin-1
+# terminal): always one character for one, since a grid's columns (and the ellipsis rich
+# puts in a cell it cuts) depend on it.
+ASCII_FALLBACKS = {
+    STATUS_MARKS["match"]: "+",
+    STATUS_MARKS["close"]: "~",
+    STATUS_MARKS["differs"]: "x",
+    "×": "x",
+    "÷": "/",
+    "−": "-",
+    "–": "-",
+    "—": "-",
+    "·": "-",
+    "…": ".",
+    "→": ">",
+    "Δ": "d",
+}
+
+
+def ascii_fallback(char: str) -> str:
+    """``char`` in ASCII: ``×`` as ``x``, the marks ✓ ≈ ✗ as ``+ ~ x``, box drawing as
+    ``- | +``, a letter without its accent, anything else as ``?``."""
+    if char in ASCII_FALLBACKS:
+        return ASCII_FALLBACKS[char]
+    if "\u2500" <= char <= "\u257f":  # box drawing, as rich draws a table's grid
+        name = unicodedata.name(char, "")
+        if "HORIZONTAL" in name and "VERTICAL" not in name:
+            return "-"
+        if "VERTICAL" in name and "HORIZONTAL" not in name:
+            return "|"
+        return "+"
+    plain = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode("ascii")
+    return plain[0] if plain and plain[0].isprintable() else "?"  # one for one, as above

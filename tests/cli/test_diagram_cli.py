@@ -61,6 +61,20 @@ def test_missing_dot_as_the_console_script_reports_it(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_dot_that_never_exits_fails_in_one_line_after_its_time(cli, monkeypatch, tmp_path):
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "dot").write_text("#!/bin/sh\nexec sleep 60\n")
+    (fake / "dot").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("GNET_INSPECT_DOT_TIMEOUT", "0.5")
+    target = tmp_path / "inception_3a.svg"
+    small = ("--variant", "torchvision", "--input-size", "64")
+    run = cli("diagram", "--module", "inception_3a", *small, "-o", str(target))
+    assert_one_line_error(run, "dot did not render svg within 0.5 s", "GNET_INSPECT_DOT_TIMEOUT")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["bin"]
+
+
 def test_console_script_svg_is_byte_identical_to_another_run(console_script, cli, tmp_path):
     first, second = tmp_path / "a.svg", tmp_path / "b.svg"
     assert console_script("diagram", "-m", "inception_4a", "-o", str(first)).code == 0
