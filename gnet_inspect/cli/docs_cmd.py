@@ -21,7 +21,8 @@ from gnet_inspect.cli.app import (
     app,
     load,
 )
-from gnet_inspect.cli.emit import stdout_closed, write_all_atomically
+from gnet_inspect.cli.files import write_all_atomically
+from gnet_inspect.cli.streams import stdout_closed
 from gnet_inspect.errors import OutputError
 
 if TYPE_CHECKING:

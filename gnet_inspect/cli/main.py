@@ -53,9 +53,9 @@ if os.path.basename(sys.argv[0] if sys.argv else "") == "gnet-inspect":
 import typer  # noqa: E402  (after the handlers above, on purpose)
 
 from gnet_inspect.cli.app import app  # noqa: E402
-from gnet_inspect.cli.emit import (  # noqa: E402
+from gnet_inspect.cli.emit import flush_stdout  # noqa: E402
+from gnet_inspect.cli.streams import (  # noqa: E402
     Stopped,
-    flush_stdout,
     prepared_output,
     request_stop,
     stop_requested,

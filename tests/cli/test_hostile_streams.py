@@ -29,15 +29,10 @@ from conftest import Run, assert_one_line_error
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gnet_inspect.cli.emit import (
-    emit,
-    emit_renderable,
-    emit_view,
-    prepared_output,
-    write_all_atomically,
-    write_atomically,
-)
+from gnet_inspect.cli.emit import emit, emit_renderable, emit_view
+from gnet_inspect.cli.files import write_all_atomically, write_atomically
 from gnet_inspect.cli.main import error_line
+from gnet_inspect.cli.streams import prepared_output
 from gnet_inspect.errors import OutputError
 from gnet_inspect.render.format import ascii_fallback
 from gnet_inspect.render.table_view import table_view
@@ -290,7 +285,7 @@ def test_closed_and_full_streams_from_the_shell(redirect, args, code, stderr):
 def test_a_closed_descriptor_is_held_so_no_file_takes_its_number():
     code = (
         "import os\n"
-        "from gnet_inspect.cli.emit import prepared_output\n"
+        "from gnet_inspect.cli.streams import prepared_output\n"
         "with prepared_output():\n"
         "    fd = os.open(os.devnull, os.O_RDONLY)\n"
         "    os.fstat(1)\n"
@@ -422,7 +417,7 @@ def test_a_docs_folder_name_too_long_is_one_line(cli, tmp_path):
 _WRITE_EACH = (
     "import sys\n"
     "from pathlib import Path\n"
-    "from gnet_inspect.cli.emit import write_atomically\n"
+    "from gnet_inspect.cli.files import write_atomically\n"
     "for path, text in zip(sys.argv[1::2], sys.argv[2::2]):\n"
     "    write_atomically(Path(path), text.encode())\n"
 )
