@@ -1,132 +1,111 @@
 """Activation memory of the inference forward pass, computed from the traced graph.
 
-The network is traced with torch.fx and run node by node on the meta device (shapes and
-dtypes only, nothing allocated), in execution order. A tensor lives from the operation that
-makes it to the last operation that reads it, or, when it is handed to a module, until that
-module returns: eager PyTorch keeps a module's input in its ``forward``'s frame (and the
-caller keeps it too) for the whole call. An operation that returns its input or a view of it
-(an in-place ReLU, a flatten, dropout in eval mode) makes no new memory. At each operation
-its output is allocated while its inputs are still alive, then every tensor whose life ends
-there is freed: the largest total on the way is the peak. So an Inception module holds its
-input and all four branch outputs at the concatenation. The image is the caller's: it lives
-throughout.
+The traced network's operations are walked in execution order, each with the size its module
+measured. A tensor lives from the operation that makes it to the last operation that reads
+it, or, when it is handed to a module, until that module returns: eager PyTorch keeps a
+module's input in its ``forward``'s frame (and the caller keeps it too) for the whole call.
+An operation that returns its input or a view of it (an in-place ReLU, a flatten, dropout in
+eval mode) makes no new memory. At each operation its output is allocated while its inputs
+are still alive, then every tensor whose life ends there is freed: the largest total on the
+way is the peak. So an Inception module holds its input and all four branch outputs at the
+concatenation. The image is the caller's: it lives throughout. The auxiliary heads do not run
+at inference.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-import torch
-import torch.fx
-from torch import Tensor
+from gnet_inspect.measure.levels import CONCAT
+from gnet_inspect.measure.trace import LayerNode
 
-from gnet_inspect.measure.trace import kept_mode
-from gnet_inspect.model import build_model
-from gnet_inspect.spec.schema import NetworkSpec
+if TYPE_CHECKING:
+    from gnet_inspect.measure.measure import Measurement
 
 __all__ = ["ForwardMemory", "forward_memory"]
+
+# Operations whose output is their input or a view of it: no new memory.
+_ALIASES = frozenset({"relu", "dropout", "flatten"})
 
 
 @dataclass(frozen=True)
 class ForwardMemory:
     """One image's inference activations: the peak of live bytes, the module whose operation
-    reached it (its qualified name; ``""`` for the network's own operations), and the image's
-    bytes, which the caller holds throughout and which the peak includes."""
+    reached it (its qualified name), and the image's bytes, which the caller holds throughout
+    and which the peak includes."""
 
     peak_bytes: int
     peak_module: str
     input_bytes: int
 
 
-def forward_memory(spec: NetworkSpec, size: int, dtype: torch.dtype) -> ForwardMemory:
-    """The peak of live activation bytes over one ``size``×``size`` image's forward pass in
-    eval mode, with every tensor in ``dtype`` (pooling indices would be int64, but inference
-    keeps none)."""
-    model = build_model(spec, weights="meta").to(dtype)
-    with kept_mode(model, training=False):
-        graph = torch.fx.Tracer().trace(model)
-        module = torch.fx.GraphModule(model, graph)
-        image = torch.empty(1, spec.input.channels, size, size, device="meta", dtype=dtype)
-        values = _Recorder(module).values(image)
-    nodes = list(graph.nodes)
-    last_use = _lifetimes(nodes)
-    ending: dict[int, list[torch.fx.Node]] = {}
-    for node, last in last_use.items():
-        if node.op not in ("placeholder", "output"):  # the image is the caller's
-            ending.setdefault(max(last, nodes.index(node)), []).append(node)
-    live: dict[int, int] = {}  # storage -> bytes
-    holders: dict[int, int] = {}  # storage -> values alive that hold it
+def forward_memory(measured: Measurement, element_bytes: int) -> ForwardMemory:
+    """The peak of live activation bytes over one image's inference forward pass, every
+    tensor ``element_bytes`` to a number."""
+    nodes = [n for n in measured.graph.nodes if n.head is None and n.kind != "output"]
+    image = measured.input_size**2 * measured.spec.input.channels * element_bytes
+    storage: dict[str, str] = {}  # node -> the node whose tensor it returns
+    size: dict[str, int] = {}
+    for node in nodes:
+        if node.kind in _ALIASES and node.inputs:
+            storage[node.name] = storage[node.inputs[0]]
+            continue
+        storage[node.name] = node.name
+        size[node.name] = (
+            image if node.kind == "input" else element_bytes * _elements(measured, node)
+        )
+    ending: dict[int, list[str]] = {}
+    for node, last in _lifetimes(nodes).items():
+        if node.kind != "input":  # the image is the caller's
+            ending.setdefault(last, []).append(node.name)
+    live: dict[str, int] = {}  # storage -> values alive that hold it
     peak, peak_node = 0, nodes[0]
     for index, node in enumerate(nodes):
-        for key, nbytes in values.get(node, ()):
-            live[key] = nbytes
-            holders[key] = holders.get(key, 0) + 1
-        if sum(live.values()) > peak:
-            peak, peak_node = sum(live.values()), node
+        owner = storage[node.name]
+        live[owner] = live.get(owner, 0) + 1
+        total = sum(size[key] for key in live)
+        if total > peak:
+            peak, peak_node = total, node
         for done in ending.get(index, ()):
-            for key, _ in values.get(done, ()):
-                holders[key] -= 1
-                if holders[key] == 0:
-                    del live[key]
-    first = values.get(nodes[0], ())
-    return ForwardMemory(peak, _module_of(peak_node), sum(nbytes for _, nbytes in first))
+            owner = storage[done]
+            live[owner] -= 1
+            if live[owner] == 0:
+                del live[owner]
+    return ForwardMemory(peak, peak_node.module, image)
 
 
-def _lifetimes(nodes: list[torch.fx.Node]) -> dict[torch.fx.Node, int]:
+def _elements(measured: Measurement, node: LayerNode) -> int:
+    """What an operation's output holds, from its module's measured output (a concatenation's
+    is its Inception module's)."""
+    module = measured.modules.get(node.module)
+    if module is None or module.output is None:
+        return 0
+    if node.kind == CONCAT or not measured.tree.children.get(node.module):
+        return module.output.height * module.output.width * module.output.channels
+    return 0
+
+
+def _lifetimes(nodes: list[LayerNode]) -> dict[LayerNode, int]:
     """The index of the last operation each value must outlive: its last reader, or the last
     operation of the outermost module it was handed into (which holds it until it returns)."""
-    index = {node: i for i, node in enumerate(nodes)}
-    paths = {node: _module_of(node) for node in nodes}
+    index = {node.name: i for i, node in enumerate(nodes)}
     end: dict[str, int] = {}
     for node in nodes:
-        for scope in _scopes(paths[node]):
-            end[scope] = index[node]
-    lifetimes = {}
-    for node in nodes:
-        last = -1
-        for user in node.users:
-            entered = [s for s in _scopes(paths[user]) if s not in _scopes(paths[node])]
-            last = max(last, index[user], *(end[scope] for scope in entered[:1]))
-        lifetimes[node] = last
-    return lifetimes
+        for scope in _scopes(node.module):
+            end[scope] = index[node.name]
+    last = {node.name: index[node.name] for node in nodes}
+    by_name = {node.name: node for node in nodes}
+    for user in nodes:
+        for name in user.inputs:
+            if name not in by_name:
+                continue
+            entered = [s for s in _scopes(user.module) if s not in _scopes(by_name[name].module)]
+            last[name] = max(last[name], index[user.name], *(end[s] for s in entered[:1]))
+    return {node: last[node.name] for node in nodes}
 
 
 def _scopes(path: str) -> list[str]:
     """The modules around an operation, outermost first: ``a``, ``a.b``, ``a.b.c``."""
     parts = path.split(".") if path else []
     return [".".join(parts[: i + 1]) for i in range(len(parts))]
-
-
-def _module_of(node: torch.fx.Node) -> str:
-    if node.op == "call_module":
-        return str(node.target)
-    stack = node.meta.get("nn_module_stack") or {}
-    return str(next(reversed(stack.values()))[0]) if stack else ""
-
-
-class _Recorder(torch.fx.Interpreter):
-    """Runs a traced network and records, for each node, the storages of the tensors it
-    returns (an in-place or viewing operation returns its input's storage)."""
-
-    def values(self, image: Tensor) -> dict[torch.fx.Node, list[tuple[int, int]]]:
-        self._values: dict[torch.fx.Node, list[tuple[int, int]]] = {}
-        self._kept: list[Any] = []  # every result, so that no storage is reused: keys stay unique
-        with torch.no_grad():
-            self.run(image)
-        return self._values
-
-    def run_node(self, n: torch.fx.Node) -> Any:
-        result = super().run_node(n)
-        self._kept.append(result)
-        tensors = [result] if isinstance(result, Tensor) else []
-        if isinstance(result, (tuple, list)):
-            tensors = [item for item in result if isinstance(item, Tensor)]
-        if n.op != "output":
-            self._values[n] = [_storage(t) for t in tensors]
-        return result
-
-
-def _storage(tensor: Tensor) -> tuple[int, int]:
-    storage = tensor.untyped_storage()
-    return storage._cdata, storage.nbytes()

@@ -6,13 +6,15 @@
   (an in-place ReLU and the convolution after it save one tensor), the weights not at all
   (they are kept anyway). What the loss saves is charged to ``loss``. Autograd saves what the
   CPU kernels save; on CUDA, dropout keeps a one-byte mask instead of a float one.
-* **Gradients**: one per parameter, in the weights' dtype.
-* **Optimizer state**: what a real ``step`` of the optimizer creates (momentum buffers, Adam's
-  two moments and step counters).
+* **Gradients**: one per parameter, in the weights' dtype (what backward leaves).
+* **Optimizer state**: what the optimizer keeps (``measure.optimizers``): momentum buffers,
+  Adam's two moments and step counts.
 
-The meta device has shapes and dtypes but no memory. Every saved tensor's size is linear in
-the batch (an activation grows with it; a loss's weight total does not), so a batch of one
-and a batch of two are measured and any batch follows exactly.
+It runs on the CPU with zero weights in float32, or on the meta device (shapes and dtypes,
+no memory) in another dtype or where a batch of two would not fit. Every saved tensor's size
+is linear in the batch (an activation grows with it; BatchNorm's statistics and the loss's
+weight total do not), so a batch of one and a batch of two are measured and any batch
+follows exactly.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ import torch
 from torch import Tensor, nn
 
 from gnet_inspect.errors import OptionError
-from gnet_inspect.measure.optimizers import OptimizerName
+from gnet_inspect.measure.memory import available_bytes, kept_elements
+from gnet_inspect.measure.optimizers import OptimizerName, optimizer_state_bytes
 from gnet_inspect.measure.trace import kept_mode
 from gnet_inspect.model import GoogLeNet, GoogLeNetOutput, build_model
 from gnet_inspect.spec.schema import NetworkSpec
@@ -56,24 +59,40 @@ def step_memory(
 ) -> StepMemory:
     """Measures one training step of ``spec`` on ``batch_size`` ``size``×``size`` images in
     ``dtype``."""
-    one, model = _saved(spec, size, dtype, 1)
-    two, _ = _saved(spec, size, dtype, 2)
+    device = _device(spec, size, dtype)
+    one, model = _saved(spec, size, dtype, 1, device)
+    two, _ = _saved(spec, size, dtype, 2, device)
     saved = {name: one[name] + (batch_size - 1) * (two[name] - one[name]) for name in one}
-    params = list(model.parameters())
+    params = [p for p in model.parameters() if p.requires_grad]
     return StepMemory(
         saved=saved,
-        weight_bytes=sum(p.untyped_storage().nbytes() for p in params),
+        weight_bytes=sum(p.untyped_storage().nbytes() for p in model.parameters()),
         buffer_bytes=sum(b.untyped_storage().nbytes() for b in model.buffers()),
-        gradient_bytes=sum(p.grad.untyped_storage().nbytes() for p in params if p.grad is not None),
-        optimizer_bytes=_optimizer_bytes(params, optimizer),
+        gradient_bytes=sum(p.untyped_storage().nbytes() for p in params),  # one per weight
+        optimizer_bytes=optimizer_state_bytes(
+            optimizer, [p.untyped_storage().nbytes() for p in params]
+        ),
     )
 
 
+def _device(spec: NetworkSpec, size: int, dtype: torch.dtype) -> str:
+    """Where to measure: the CPU with zero weights, in float32, when a batch of two fits with
+    room to spare (its kernels are at hand; the meta device's first use imports torch's
+    compiler, seconds on a small machine); the meta device otherwise, which allocates nothing
+    and runs any dtype."""
+    if dtype != torch.float32:
+        return "meta"
+    weights = 4 * sum(p.numel() for p in build_model(spec, weights="meta").parameters())
+    needed = 2 * weights + 2 * 3 * 4 * kept_elements(spec, size)  # twice what a measure keeps
+    available = available_bytes()
+    return "cpu" if available is not None and needed < available // 2 else "meta"
+
+
 def _saved(
-    spec: NetworkSpec, size: int, dtype: torch.dtype, batch_size: int
+    spec: NetworkSpec, size: int, dtype: torch.dtype, batch_size: int, device: str
 ) -> tuple[dict[str, int], GoogLeNet]:
-    """Bytes saved for backward by module for a batch, and the model after its backward."""
-    model = build_model(spec, weights="meta").to(dtype)
+    """Bytes saved for backward by module for a batch, and the model it ran."""
+    model = build_model(spec, weights="meta" if device == "meta" else "zeros").to(dtype)
     params = list(model.parameters())
     weights = {p.untyped_storage()._cdata for p in params}
     weights |= {b.untyped_storage()._cdata for b in model.buffers()}
@@ -90,8 +109,8 @@ def _saved(
         return tensor
 
     shape = (batch_size, spec.input.channels, size, size)
-    image = torch.empty(shape, device="meta", dtype=dtype)
-    target = torch.zeros(batch_size, dtype=torch.long, device="meta")
+    image = torch.zeros(shape, device=device, dtype=dtype)
+    target = torch.zeros(batch_size, dtype=torch.long, device=device)
     with (
         kept_mode(model, training=True),
         _innermost_module(model, current),
@@ -99,8 +118,7 @@ def _saved(
     ):
         output = model(image)
         current.clear()
-        loss = _loss(model, output, target)
-    torch.autograd.backward(loss)
+        _loss(model, output, target)
     return saved, model
 
 
@@ -138,16 +156,3 @@ def _innermost_module(model: nn.Module, current: list[str]) -> Iterator[None]:
     finally:
         for handle in handles:
             handle.remove()
-
-
-def _optimizer_bytes(params: list[nn.Parameter], optimizer: OptimizerName) -> int:
-    """The state a real step of ``optimizer`` creates for ``params`` (on the meta device)."""
-    made: dict[str, Callable[[], torch.optim.Optimizer]] = {
-        "sgd": lambda: torch.optim.SGD(params, lr=0.01),
-        "momentum": lambda: torch.optim.SGD(params, lr=0.01, momentum=0.9),
-        "adam": lambda: torch.optim.Adam(params),
-    }
-    step = made[optimizer]()
-    step.step()
-    state = [v for values in step.state.values() for v in values.values() if torch.is_tensor(v)]
-    return sum(v.numel() * v.element_size() for v in state)

@@ -119,7 +119,7 @@ def memory_report(
     torch_dtype = getattr(torch, dtype)
     element = torch.empty((), dtype=torch_dtype).element_size()
     spec, size = measured.spec, measured.input_size
-    forward = forward_memory(spec, size, torch_dtype)
+    forward = forward_memory(measured, element)
     step = step_memory(spec, size, torch_dtype, optimizer, batch_size)
     flops = break_down(measured, level)
     members = stage_members(measured) if level == "stages" else {}
