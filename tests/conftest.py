@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Callable
@@ -95,3 +96,32 @@ def console_script_to() -> Callable[..., Run]:
         return Run(process.wait(timeout=300), "", err)
 
     return run
+
+
+# Commands run in one process whose address space is limited (``ulimit -v``), so that a memory
+# test can never take the machine down; one process for many commands saves torch imports.
+_UNDER_A_LIMIT = """
+import contextlib, io, json, resource, sys
+from gnet_inspect.cli.main import main
+limit = int(sys.argv[2])
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+results = []
+for argv in json.loads(sys.argv[1]):
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(argv)
+    results.append([code, err.getvalue()])
+print(json.dumps(results))
+"""
+
+
+def run_under_memory_limit(runs: list[list[str]], limit_bytes: int = 3 * 2**30) -> list[Run]:
+    """Each argv run by ``main`` in one subprocess limited to ``limit_bytes`` of address space."""
+    done = subprocess.run(
+        [sys.executable, "-c", _UNDER_A_LIMIT, json.dumps(runs), str(limit_bytes)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return [Run(code, "", err) for code, err in json.loads(done.stdout)]

@@ -4,11 +4,9 @@ word on what it takes."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
-from conftest import assert_one_line_error
+from conftest import assert_one_line_error, run_under_memory_limit
 from torch import nn
 
 from gnet_inspect.cli.main import COMMANDS
@@ -76,22 +74,6 @@ def test_separable_conv1_in_profile(cli):
     assert document["settings"]["variant"] == "paper + separable conv1"
 
 
-# Each command run in one process whose address space is limited (``ulimit -v``), so that a
-# memory test can never take the machine down; one process for all five saves four imports.
-_UNDER_A_LIMIT = """
-import contextlib, io, json, resource, sys
-from gnet_inspect.cli.main import main
-resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
-results = []
-for argv in json.loads(sys.argv[1]):
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err):
-        code = main(argv)
-    results.append([code, err.getvalue()])
-print(json.dumps(results))
-"""
-
-
 def test_an_input_too_large_for_memory_is_one_line_in_every_command(tmp_path):
     large = ["--variant", "torchvision", "--input-size", "8000"]
     runs = [
@@ -101,18 +83,10 @@ def test_an_input_too_large_for_memory_is_one_line_in_every_command(tmp_path):
         ["flops", *large],
         ["profile", *QUICK, *large],
     ]
-    done = subprocess.run(
-        [sys.executable, "-c", _UNDER_A_LIMIT, json.dumps(runs)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    for argv, (code, err) in zip(runs, json.loads(done.stdout)):
-        lines = err.strip().splitlines()
-        assert code == 1 and len(lines) == 1 and "Traceback" not in err, (argv, err)
-        assert "measuring one 8000×8000 image needs about" in lines[0], argv
-        assert "use a smaller --input-size" in lines[0], argv
+    for run in run_under_memory_limit(runs):
+        assert_one_line_error(
+            run, "measuring one 8000×8000 image needs about", "use a smaller --input-size"
+        )
     assert not (tmp_path / "docs").exists()
 
 

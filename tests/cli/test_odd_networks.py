@@ -8,10 +8,9 @@ tests run under an address-space limit (``ulimit -v``), so they cannot take the 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
+from conftest import assert_one_line_error, run_under_memory_limit
 
 NOTHING = """\
 schema: 1
@@ -65,8 +64,6 @@ def test_a_table_with_no_layer_works_in_every_command(cli, table, args):
 
 
 def test_a_table_with_no_classifier_has_no_training_memory_and_says_why(cli, table):
-    from conftest import assert_one_line_error
-
     run = cli("memory", "--spec", table(NOTHING))
     assert_one_line_error(run, "a training step needs class scores", "ends in a 4×4×3 map")
 
@@ -83,18 +80,6 @@ def test_a_profile_of_no_layer_has_no_blocks_and_a_whole_pass(cli, table):
     assert document["blocks"] == [] and document["end_to_end"]["samples"] == 2
 
 
-_UNDER_A_LIMIT = """
-import contextlib, io, json, resource, sys
-from gnet_inspect.cli.main import main
-resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
-results = []
-for argv in json.loads(sys.argv[1]):
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err):
-        code = main(argv)
-    results.append([code, err.getvalue()])
-print(json.dumps(results))
-"""
 QUICK = ["--repeats", "1", "--warmup", "0"]
 
 
@@ -109,14 +94,5 @@ def test_requests_too_large_for_memory_name_their_cause_in_one_line(table, tmp_p
         (["profile", "--spec", wide, *QUICK], "layers are too wide to build here"),
         (["table", "--spec", deep], "a smaller depth_multiplier"),
     ]
-    done = subprocess.run(
-        [sys.executable, "-c", _UNDER_A_LIMIT, json.dumps([argv for argv, _ in cases])],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    for (argv, advice), (code, err) in zip(cases, json.loads(done.stdout)):
-        lines = err.strip().splitlines()
-        assert code == 1 and len(lines) == 1 and "Traceback" not in err, (argv, err)
-        assert "needs about" in lines[0] and advice in lines[0], (argv, lines[0])
+    for (_, advice), run in zip(cases, run_under_memory_limit([argv for argv, _ in cases])):
+        assert_one_line_error(run, "needs about", advice)
