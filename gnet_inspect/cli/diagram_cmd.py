@@ -107,6 +107,7 @@ def diagram(
     if depth is not None:
         pick_level(depth, DEPTHS)
     chosen = format.value if format else None
-    request = figure_request(chosen, output, annotate, direction.value, legend, sys.stdout.isatty())
+    target = None if output is not None and str(output) == "-" else output  # "-" is stdout
+    request = figure_request(chosen, target, annotate, direction.value, legend, sys.stdout.isatty())
     measured = measure(load(spec, variant, reduce, whatif), input_size)
     emit(draw_figure(measured, request, depth, module), output)

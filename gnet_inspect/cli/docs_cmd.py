@@ -70,8 +70,9 @@ def docs(
 ) -> None:
     """Write the figures and tables for documentation into a folder, in one go.
 
-    The whole network, one Inception module with and without its reductions, Table 1
-    reproduced and what the reductions save in Markdown, and an index.md showing them all.
+    The whole network, one Inception module with and without its reductions, the table
+    reproduced, what the reductions save and what memory costs in Markdown, and an index.md
+    showing them all.
     """
     from gnet_inspect.render.docs import documentation_set
 

@@ -1,4 +1,5 @@
-"""``gnet-inspect table``: Table 1 reproduced from the built network."""
+"""``gnet-inspect table``: the table (the bundled GoogLeNet's Table 1) reproduced from the built
+network."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ def table(
     format: FormatOption = Format.table,
     output: Output = None,
 ) -> None:
-    """Reproduce Table 1 from the built network: measured params and MACs beside the print."""
+    """Reproduce the table (Table 1 for the bundled GoogLeNet) from the built network: measured
+    params and MACs beside the print."""
     from gnet_inspect.measure.measure import measure
     from gnet_inspect.render.table_view import table_view
     from gnet_inspect.reports.table import table_report

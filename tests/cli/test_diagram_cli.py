@@ -215,3 +215,12 @@ def test_docs_with_an_unknown_module_creates_no_folder(cli, tmp_path):
     run = cli("docs", str(tmp_path / "docs"), "--module", "inception_9z")
     assert_one_line_error(run, "inception_9z")
     assert not (tmp_path / "docs").exists()
+
+
+def test_png_to_a_terminal_through_dash_is_refused_before_measuring(cli, monkeypatch):
+    """``-o -`` is stdout: a PNG for a terminal is refused as without ``-o``, at once."""
+    import sys
+
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    run = cli("diagram", "--format", "png", "-o", "-", "--input-size", "100000")
+    assert_one_line_error(run, "png is binary; write it to a file")
