@@ -69,6 +69,10 @@ def memory(
     from gnet_inspect.reports.memory import memory_report
 
     level, chosen = pick_level(depth, LEVELS[:4]), pick_optimizer(optimizer)
+    if measure_peak is not None:  # a device that cannot be had fails before any work
+        from gnet_inspect.measure.devices import resolve_device
+
+        resolve_device(measure_peak, "--measure")
     measured = measure(load(spec, variant, reduce, whatif), input_size)
     report = memory_report(
         measured, level, batch_size=batch_size, dtype=dtype.value, optimizer=chosen,

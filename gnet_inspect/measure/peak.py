@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from gnet_inspect.errors import DeviceError
+from gnet_inspect.measure.devices import resolve_device
 from gnet_inspect.measure.memory import forward_peak_elements, require_memory
 from gnet_inspect.model import build_model
 
@@ -46,13 +46,11 @@ def measure_forward_peak(
     CUDA device) in ``dtype`` and returns the peak its allocator recorded.
 
     Raises:
-        DeviceError: CUDA asked for where there is none.
+        DeviceError: an unknown device, or CUDA asked for where there is none.
         MemoryLimitError: the batch would not fit (checked before allocating).
     """
     spec, size = measured.spec, measured.input_size
-    target = torch.device(device)
-    if target.type == "cuda" and not torch.cuda.is_available():
-        raise DeviceError(f"--measure {device}: no CUDA device here; use --measure cpu")
+    target = resolve_device(device, "--measure")
     element = torch.empty((), dtype=dtype).element_size()
     weights = element * sum(p.numel() for p in measured.model.parameters())
     activations = batch_size * element * forward_peak_elements(measured)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 from conftest import assert_one_line_error
 
 
@@ -48,6 +49,8 @@ def test_measured_cpu_peak_is_within_the_stated_tolerance(cli):
         (("--depth", "operations"), "unknown depth 'operations'; available: stages, modules"),
         (("--dtype", "int8"), "'int8' is not one of"),
         (("--batch-size", "0"), "--batch-size"),
+        (("--measure", "foo"), "--measure foo: unknown or unsupported device; use cpu, cuda"),
+        (("--measure", "mps"), "--measure mps: unknown or unsupported device"),
     ],
 )
 def test_bad_memory_options_fail_in_one_line(cli, args, fragment):
@@ -67,3 +70,10 @@ def test_flops_train_pass_refuses_compare_and_unknown_passes(cli):
     assert_one_line_error(cli("flops", "--pass", "training"), "unknown --pass 'training'")
     run = cli("flops", "--pass", "train", "--reduce", "off", "--compare")
     assert_one_line_error(run, "--compare counts inference only")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks a machine without CUDA")
+def test_measuring_on_cuda_without_cuda_is_one_line_never_a_cpu_run(cli):
+    run = cli("memory", "--measure", "cuda", "--format", "json")
+    assert_one_line_error(run, "--measure cuda:", "or use --measure cpu")
+    assert run.out == ""

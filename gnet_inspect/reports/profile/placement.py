@@ -20,6 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from gnet_inspect.errors import DeviceError, OptionError
+from gnet_inspect.measure.devices import resolve_device
 from gnet_inspect.measure.memory import is_out_of_memory
 from gnet_inspect.measure.trace import kept_mode
 
@@ -43,41 +44,6 @@ DTYPES: dict[str, torch.dtype] = {
     "float16": torch.float16,
     "bfloat16": torch.bfloat16,
 }
-
-
-def resolve_device(text: str) -> torch.device:
-    """The device named ``cpu``, ``cuda`` or ``cuda:N``, checked to exist here.
-
-    Raises:
-        DeviceError: an unknown or unsupported device, or CUDA asked for where there is none.
-    """
-    try:
-        device: torch.device | None = torch.device(text)
-    except (RuntimeError, ValueError):
-        device = None
-    if device is None or device.type not in ("cpu", "cuda"):  # torch's others (mps, meta) too
-        raise DeviceError(
-            f"--device {text}: unknown or unsupported device; use cpu, cuda or cuda:N"
-        )
-    if device.type == "cpu":
-        return device
-    if not torch.cuda.is_available():
-        why = (
-            f"this torch ({torch.__version__}) is built without CUDA"
-            if torch.version.cuda is None
-            else "no CUDA device or driver is visible"
-        )
-        raise DeviceError(
-            f"--device {text}: {why}; run on a machine with a CUDA GPU, or use --device cpu"
-        )
-    count = torch.cuda.device_count()
-    index = 0 if device.index is None else device.index
-    if index >= count:
-        raise DeviceError(
-            f"--device {text}: there are {count} CUDA device(s) here; "
-            f"use cuda:0 to cuda:{count - 1}"
-        )
-    return torch.device("cuda", index)
 
 
 def resolve_dtype(name: str) -> torch.dtype:

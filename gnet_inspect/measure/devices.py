@@ -1,0 +1,48 @@
+"""Which device a request names: ``cpu``, ``cuda`` or ``cuda:N``, checked to exist here.
+
+Nothing falls back: CUDA asked for and missing is a DeviceError that says so. The profile
+(``--device``) and the measured memory peak (``--measure``) both resolve their device here.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from gnet_inspect.errors import DeviceError
+
+__all__ = ["resolve_device"]
+
+
+def resolve_device(text: str, option: str = "--device") -> torch.device:
+    """The device named ``cpu``, ``cuda`` or ``cuda:N``, checked to exist here.
+
+    Raises:
+        DeviceError: an unknown or unsupported device, or CUDA asked for where there is none.
+    """
+    try:
+        device: torch.device | None = torch.device(text)
+    except (RuntimeError, ValueError):
+        device = None
+    if device is None or device.type not in ("cpu", "cuda"):  # torch's others (mps, meta) too
+        raise DeviceError(
+            f"{option} {text}: unknown or unsupported device; use cpu, cuda or cuda:N"
+        )
+    if device.type == "cpu":
+        return device
+    if not torch.cuda.is_available():
+        why = (
+            f"this torch ({torch.__version__}) is built without CUDA"
+            if torch.version.cuda is None
+            else "no CUDA device or driver is visible"
+        )
+        raise DeviceError(
+            f"{option} {text}: {why}; run on a machine with a CUDA GPU, or use {option} cpu"
+        )
+    count = torch.cuda.device_count()
+    index = 0 if device.index is None else device.index
+    if index >= count:
+        raise DeviceError(
+            f"{option} {text}: there are {count} CUDA device(s) here; "
+            f"use cuda:0 to cuda:{count - 1}"
+        )
+    return torch.device("cuda", index)
