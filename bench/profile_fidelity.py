@@ -33,10 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from handwritten_googlenet import HandwrittenGoogLeNet, copy_weights
 
+from gnet_inspect.measure.devices import resolve_device
 from gnet_inspect.model import build_model
 from gnet_inspect.render.profile_view import profile_markdown
 from gnet_inspect.reports.profile.latency import profile_latency
-from gnet_inspect.reports.profile.placement import device_name, resolve_device
+from gnet_inspect.reports.profile.placement import device_name
 from gnet_inspect.reports.profile.result import LatencyProfile
 from gnet_inspect.spec.loader import load_spec
 
@@ -202,7 +203,7 @@ def _repeatability(runs: list[LatencyProfile], results: dict[str, Any]) -> str:
 def _speed(
     model: torch.nn.Module, device: torch.device, args: argparse.Namespace, results: dict[str, Any]
 ) -> str:
-    from gnet_inspect.reports.profile.placement import resolve_dtype
+    from gnet_inspect.measure.devices import resolve_dtype
 
     dtype = resolve_dtype(args.dtype)
     hand = HandwrittenGoogLeNet()

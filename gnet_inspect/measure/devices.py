@@ -1,16 +1,33 @@
-"""Which device a request names: ``cpu``, ``cuda`` or ``cuda:N``, checked to exist here.
+"""Which device and dtype a request names: ``cpu``, ``cuda`` or ``cuda:N``, checked to exist
+here, and ``float32``, ``float16`` or ``bfloat16``.
 
 Nothing falls back: CUDA asked for and missing is a DeviceError that says so. The profile
-(``--device``) and the measured memory peak (``--measure``) both resolve their device here.
+(``--device``), the memory report and its measured peak (``--measure``) resolve them here.
 """
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 import torch
 
-from gnet_inspect.errors import DeviceError
+from gnet_inspect.errors import DeviceError, OptionError
 
-__all__ = ["resolve_device"]
+__all__ = ["DTYPES", "DtypeName", "resolve_device", "resolve_dtype"]
+
+DtypeName = Literal["float32", "float16", "bfloat16"]
+DTYPES: dict[str, torch.dtype] = {
+    "float32": torch.float32,
+    "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
+}
+
+
+def resolve_dtype(name: str) -> torch.dtype:
+    """The torch dtype called ``name``; OptionError for a name outside DTYPES."""
+    if name not in DTYPES:
+        raise OptionError(f"unknown dtype '{name}'; use {', '.join(get_args(DtypeName))}")
+    return DTYPES[name]
 
 
 def resolve_device(text: str, option: str = "--device") -> torch.device:

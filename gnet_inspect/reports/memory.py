@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from gnet_inspect.measure.devices import resolve_dtype
 from gnet_inspect.measure.levels import CONCAT, Level
 from gnet_inspect.measure.liveness import forward_memory
 from gnet_inspect.measure.measure import Measurement
 from gnet_inspect.measure.optimizers import OptimizerName
 from gnet_inspect.measure.peak import MeasuredPeak, measure_forward_peak
 from gnet_inspect.measure.training import LOSS, step_memory
-from gnet_inspect.reports.flops import break_down, stage_members
+from gnet_inspect.reports.flops import BreakdownRow, break_down, stage_members
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -116,7 +117,7 @@ def memory_report(
     """The memory of ``measured``'s network at ``level`` for ``batch_size`` images in
     ``dtype``, trained with ``optimizer``; ``measure_peak`` names a device (``cpu``, ``cuda``)
     to measure the inference peak on as well, at this batch."""
-    torch_dtype = getattr(torch, dtype)
+    torch_dtype = resolve_dtype(dtype)
     element = torch.empty((), dtype=torch_dtype).element_size()
     spec, size = measured.spec, measured.input_size
     forward = forward_memory(measured, element)
@@ -125,7 +126,7 @@ def memory_report(
     members = stage_members(measured) if level == "stages" else {}
     buffers = _buffer_bytes(measured, torch_dtype)
 
-    def entry(row: Any, saved_total: int) -> MemoryRow:
+    def entry(row: BreakdownRow, saved_total: int) -> MemoryRow:
         prefixes = members.get(row.id, (row.id,))
         saved = _inside(step.saved, prefixes)
         output = _output_elements(measured, row.id, row.row, members)
@@ -196,9 +197,15 @@ def _output_elements(
 
 
 def _outputs_sum(measured: Measurement) -> int:
-    """Every leaf layer's output, summed: torchinfo's 'forward/backward pass size' adds up its
-    layers' outputs like this (and counts them twice); it is no peak of live memory."""
-    leaves = [m for name, m in measured.modules.items() if not measured.tree.children.get(name)]
+    """Every leaf layer's output over the inference pass (the aux heads do not run), summed:
+    torchinfo's 'forward/backward pass size' adds up its layers' outputs like this (and counts
+    them twice); it is no peak of live memory."""
+    heads = set(measured.tree.heads)
+    leaves = [
+        m
+        for name, m in measured.modules.items()
+        if not measured.tree.children.get(name) and name.split(".")[0] not in heads
+    ]
     return sum(m.output.height * m.output.width * m.output.channels for m in leaves if m.output)
 
 

@@ -239,3 +239,24 @@ def test_half_precision_halves_the_float_tensors_but_not_the_indices(specs):
     assert half.weight_bytes * 2 == full.weight_bytes
     assert half.saved["conv1.relu"] * 2 == full.saved["conv1.relu"]
     assert half.saved["pool1"] == full.saved["pool1"] == 56 * 56 * 64 * 8  # int64 indices only
+
+
+def test_output_bytes_and_the_sum_of_outputs_against_a_real_forward_pass(specs):
+    """Every entry's output bytes, and every layer's output summed (torchinfo's convention),
+    against forward hooks on a real pass of a zero-weight build: a second path."""
+    spec = specs["paper"]
+    report = memory_report(measure(spec), "modules", batch_size=2)
+    model = build_model(spec, weights="zeros").eval()
+    sizes: dict[str, int] = {}
+    for name, module in model.named_modules():
+        if name:
+            module.register_forward_hook(
+                lambda _m, _i, out, name=name: sizes.__setitem__(name, out.numel() * 4)
+            )
+    with torch.no_grad():
+        model(torch.zeros(2, 3, 224, 224))
+    for row in report.rows:
+        assert row.output_bytes == sizes.get(row.id, 0), row.id
+    leaves = {n for n, m in model.named_modules() if n and not list(m.children())}
+    assert report.outputs_sum_bytes == sum(v for n, v in sizes.items() if n in leaves)
+    assert report.rows[0].output_bytes == 2 * 112 * 112 * 64 * 4  # conv1, by hand

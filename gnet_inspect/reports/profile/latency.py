@@ -11,17 +11,15 @@ from __future__ import annotations
 import torch
 
 from gnet_inspect.errors import MemoryLimitError, OptionError
+from gnet_inspect.measure.devices import DtypeName, resolve_device, resolve_dtype
 from gnet_inspect.measure.levels import Level, pick_level
 from gnet_inspect.measure.measure import Measurement, ModuleMeasure, measure, network_spec
 from gnet_inspect.measure.memory import forward_peak_elements, is_out_of_memory, require_memory
 from gnet_inspect.model import GoogLeNet, build_model
 from gnet_inspect.reports.profile.placement import (
-    DtypeName,
     check_dtype,
     check_forward,
     device_name,
-    resolve_device,
-    resolve_dtype,
     running,
 )
 from gnet_inspect.reports.profile.result import (

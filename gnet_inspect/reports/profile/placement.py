@@ -14,43 +14,23 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Literal, get_args
 
 import torch
 from torch import Tensor, nn
 
-from gnet_inspect.errors import DeviceError, OptionError
-from gnet_inspect.measure.devices import resolve_device
+from gnet_inspect.errors import DeviceError
 from gnet_inspect.measure.memory import is_out_of_memory
 from gnet_inspect.measure.trace import kept_mode
 
 __all__ = [
-    "DTYPES",
-    "DtypeName",
     "check_dtype",
     "check_forward",
     "device_name",
     "dtype_error",
     "out_of_memory_error",
     "placed",
-    "resolve_device",
-    "resolve_dtype",
     "running",
 ]
-
-DtypeName = Literal["float32", "float16", "bfloat16"]
-DTYPES: dict[str, torch.dtype] = {
-    "float32": torch.float32,
-    "float16": torch.float16,
-    "bfloat16": torch.bfloat16,
-}
-
-
-def resolve_dtype(name: str) -> torch.dtype:
-    """The torch dtype called ``name``; OptionError for a name outside DTYPES."""
-    if name not in DTYPES:
-        raise OptionError(f"unknown dtype '{name}'; use {', '.join(get_args(DtypeName))}")
-    return DTYPES[name]
 
 
 def check_dtype(device: torch.device, dtype: torch.dtype) -> None:
