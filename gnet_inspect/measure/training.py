@@ -33,7 +33,7 @@ from gnet_inspect.measure.trace import kept_mode
 from gnet_inspect.model import GoogLeNet, GoogLeNetOutput, build_model
 from gnet_inspect.spec.schema import NetworkSpec
 
-__all__ = ["LOSS", "StepMemory", "step_memory"]
+__all__ = ["LOSS", "StepMemory", "step_memory", "training_loss"]
 
 LOSS = "loss"
 
@@ -118,11 +118,14 @@ def _saved(
     ):
         output = model(image)
         current.clear()
-        _loss(model, output, target)
+        training_loss(model, output, target)
     return saved, model
 
 
-def _loss(model: GoogLeNet, output: Tensor | GoogLeNetOutput, target: Tensor) -> Tensor:
+def training_loss(model: GoogLeNet, output: Tensor | GoogLeNetOutput, target: Tensor) -> Tensor:
+    """The loss a training step takes on ``output``: the model's own (aux heads weighted)
+    when it has heads, cross-entropy otherwise; OptionError when the network ends in no
+    class scores."""
     logits = output.logits if isinstance(output, GoogLeNetOutput) else output
     if logits.dim() != 2:
         shape = [*logits.shape[2:], logits.shape[1]]  # the paper's order: height×width×channels

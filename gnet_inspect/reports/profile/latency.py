@@ -38,7 +38,7 @@ from gnet_inspect.reports.profile.timing import (
 )
 from gnet_inspect.spec.schema import NetworkSpec
 
-__all__ = ["profile_latency"]
+__all__ = ["build_network", "check_options", "profile_latency"]
 
 
 def profile_latency(
@@ -89,14 +89,14 @@ def profile_latency(
     """
     spec = network_spec(network, "profile_latency()")
     size = input_size or spec.input.height
-    level = _check_options(batch_size=batch_size, warmup=warmup, repeats=repeats, depth=depth)
+    level = check_options(batch_size=batch_size, warmup=warmup, repeats=repeats, depth=depth)
     torch_device, torch_dtype = resolve_device(device), resolve_dtype(dtype)
     check_dtype(torch_device, torch_dtype)
     measured = measure(spec, size)  # first: an input size it cannot take fails fast
     modules, blocks = measured.modules, plan_blocks(measured.tree, level)
     _require_memory(measured, torch_device, torch_dtype, batch_size, isinstance(network, GoogLeNet))
     del measured  # its zero-weight network: not kept while the real one runs
-    model = network if isinstance(network, GoogLeNet) else _built(spec)
+    model = network if isinstance(network, GoogLeNet) else build_network(spec)
     batch = (batch_size, spec.input.channels, size, size)
     with running(model, torch_device, torch_dtype, channels_last, batch) as x:
         check_forward(model, x, model.row_ids)
@@ -143,7 +143,7 @@ def _require_memory(
         require_memory(what, {"activations": activations, "weights": host + placed}, advice)
 
 
-def _built(spec: NetworkSpec) -> GoogLeNet:
+def build_network(spec: NetworkSpec) -> GoogLeNet:
     """The network with initialised weights; an allocator that refuses is one line."""
     try:
         return build_model(spec)
@@ -156,13 +156,14 @@ def _built(spec: NetworkSpec) -> GoogLeNet:
         ) from None
 
 
-def _check_options(*, depth: str, **counts: int) -> Level:
+def check_options(*, depth: str, depths: tuple[Level, ...] = DEPTHS, **counts: int) -> Level:
+    """The level ``depth`` names among ``depths``; OptionError for a count below its minimum."""
     least = {"batch_size": 1, "warmup": 0, "repeats": 1}
     for name, value in counts.items():
         if value < least[name]:
             option = "--" + name.replace("_", "-")
             raise OptionError(f"{option} {value}: it must be at least {least[name]}")
-    return pick_level(depth, DEPTHS)
+    return pick_level(depth, depths)
 
 
 def _profile(

@@ -33,17 +33,23 @@ __all__ = [
 ]
 
 
-def check_dtype(device: torch.device, dtype: torch.dtype) -> None:
-    """Runs a tiny convolution, max pool, average pool and linear layer in ``dtype`` on
-    ``device``; raises DeviceError with torch's reason if the device cannot run them."""
+def check_dtype(device: torch.device, dtype: torch.dtype, train: bool = False) -> None:
+    """Runs a tiny convolution, batch norm, max pool, average pool and linear layer in
+    ``dtype`` on ``device`` (and, with ``train``, their backward pass); raises DeviceError with
+    torch's reason if the device cannot run them."""
     try:
-        with torch.inference_mode():
-            x = torch.ones(1, 4, 8, 8, device=device, dtype=dtype)
-            weight = torch.ones(4, 4, 3, 3, device=device, dtype=dtype)
-            x = nn.functional.conv2d(x, weight, padding=1).relu()
-            x = nn.functional.max_pool2d(x, 3, 2, ceil_mode=True)
+        with torch.enable_grad() if train else torch.inference_mode():
+            x = torch.ones(2, 4, 8, 8, device=device, dtype=dtype)
+            weight = torch.ones(4, 4, 3, 3, device=device, dtype=dtype, requires_grad=train)
+            x = nn.functional.conv2d(x, weight, padding=1)
+            if train:
+                x = nn.functional.batch_norm(x, None, None, training=True)
+            x = nn.functional.max_pool2d(x.relu(), 3, 2, ceil_mode=True)
             x = nn.functional.adaptive_avg_pool2d(x, 1).flatten(1)
-            nn.functional.linear(x, torch.ones(2, 4, device=device, dtype=dtype))
+            x = nn.functional.linear(x, torch.ones(2, 4, device=device, dtype=dtype))
+            if train:
+                target = torch.zeros(2, dtype=torch.long, device=device)
+                nn.functional.cross_entropy(x, target).backward()  # type: ignore[no-untyped-call]
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
     except (RuntimeError, NotImplementedError) as exc:
@@ -81,21 +87,29 @@ def running(
     dtype: torch.dtype,
     channels_last: bool,
     shape: tuple[int, int, int, int],
+    train: bool = False,
 ) -> Iterator[Tensor]:
-    """``model`` ready for timed inference, and a seeded random batch of ``shape`` for it.
+    """``model`` ready for timed inference (or, with ``train``, training steps), and a seeded
+    random batch of ``shape`` for it.
 
-    Inside the block the model is in eval mode and placed on ``device`` in ``dtype``, autograd
-    is off (``torch.inference_mode``) and a CUDA device is the current one (events record on
-    its stream); a batch that does not fit in memory, here or in the block, raises DeviceError.
-    Everything is put back when the block ends, however it ends.
+    Inside the block the model is placed on ``device`` in ``dtype`` and a CUDA device is the
+    current one (events record on its stream). For inference it is in eval mode with autograd
+    off (``torch.inference_mode``). For training it is in training mode with autograd on, and
+    it runs on copies of its tensors (an optimizer step and BatchNorm's statistics change
+    them), with the random-number generators forked (dropout draws from them). A batch that
+    does not fit in memory, here or in the block, raises DeviceError. Everything is put back
+    when the block ends, however it ends.
     """
     current = torch.cuda.device(device) if device.type == "cuda" else nullcontext()
+    grad = torch.enable_grad() if train else torch.inference_mode()
+    rng = torch.random.fork_rng([device] if device.type == "cuda" else [])
     try:
         with (
             current,
-            kept_mode(model, training=False),
-            torch.inference_mode(),
-            placed(model, device, dtype, channels_last),
+            kept_mode(model, training=train),
+            grad,
+            rng,
+            placed(model, device, dtype, channels_last, copy=train),
         ):
             generator = torch.Generator(device).manual_seed(0)
             x = torch.randn(shape, generator=generator, device=device, dtype=dtype)
@@ -110,11 +124,17 @@ def running(
 
 @contextmanager
 def placed(
-    model: nn.Module, device: torch.device, dtype: torch.dtype, channels_last: bool
+    model: nn.Module,
+    device: torch.device,
+    dtype: torch.dtype,
+    channels_last: bool,
+    copy: bool = False,
 ) -> Iterator[nn.Module]:
     """Puts ``model``'s floating-point tensors on ``device`` in ``dtype`` (4-d weights in
     channels-last order if asked) for the block, then gives every parameter, gradient and
-    buffer its original tensor back, whatever happens inside."""
+    buffer its original tensor back, whatever happens inside. With ``copy`` every tensor is
+    a new one even where it is already in place, so that changes inside never reach the
+    originals."""
     memory_format = torch.channels_last if channels_last else torch.preserve_format
 
     def convert(tensor: Tensor) -> Tensor:
@@ -122,6 +142,7 @@ def placed(
             device=device,
             dtype=dtype if tensor.is_floating_point() else None,
             memory_format=memory_format if tensor.dim() == 4 else torch.preserve_format,
+            copy=copy,
         )
 
     params = [(p, p.data, p.grad) for p in model.parameters()]

@@ -19,10 +19,21 @@ from gnet_inspect.measure.levels import Level
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["DEPTHS", "BlockLatency", "LatencyProfile", "LatencyStats", "ProfileSettings"]
+__all__ = [
+    "DEPTHS",
+    "STEP_DEPTHS",
+    "BlockLatency",
+    "LatencyProfile",
+    "LatencyStats",
+    "ProfileSettings",
+]
 
 DEPTHS: tuple[Level, ...] = ("modules", "branches", "layers")
 """The levels a profile times: hooks at every operation would time the hooks."""
+
+STEP_DEPTHS: tuple[Level, ...] = ("modules", "branches")
+"""The levels a training step is timed at: a layer's backward hooks would cut autograd's
+nodes into slices too thin to time."""
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 Depth = Level
-BlockKind = Literal["row", "branch", "layer", "concat"]
+BlockKind = Literal["row", "branch", "layer", "concat", "head"]
 Progress = Callable[[str, int, int], None]
 """Called with a phase (``warm-up`` or ``timing``), the passes done and the passes in it."""
 
@@ -59,8 +59,9 @@ class Block:
 
     A mark is a module's qualified name and ``start`` or ``end``. ``kind`` is ``row`` (a
     table row), ``branch`` (one of an Inception module's four branches), ``layer`` (one
-    layer of a row) or ``concat`` (an Inception module's time after its last branch ends: the
-    concatenation of the branches).
+    layer of a row), ``concat`` (an Inception module's time after its last branch ends: the
+    concatenation of the branches) or ``head`` (a row of an auxiliary head, which runs in a
+    training step).
     """
 
     name: str
