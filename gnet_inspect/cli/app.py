@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from gnet_inspect.measure.levels import PHASES, Level, level_help
+from gnet_inspect.measure.optimizers import OPTIMIZER_HELP, OPTIMIZERS
 from gnet_inspect.spec.loader import list_variants
 from gnet_inspect.spec.whatifs import WHATIFS
 
@@ -28,6 +29,7 @@ __all__ = [
     "Format",
     "FormatOption",
     "InputSize",
+    "OptimizerOption",
     "Output",
     "PhaseOption",
     "Reduce",
@@ -133,6 +135,14 @@ WhatIfOption = Annotated[
 ]
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 DtypeOption = Annotated[Dtype, typer.Option("--dtype", help="Weights' and activations' dtype.")]
+OptimizerOption = Annotated[
+    str,
+    typer.Option(
+        "--optimizer",
+        metavar=f"[{'|'.join(OPTIMIZERS)}]",
+        help="; ".join(f"{name}: {OPTIMIZER_HELP[name]}" for name in OPTIMIZERS) + ".",
+    ),
+]
 PhaseOption = Annotated[
     str,
     typer.Option(

@@ -12,6 +12,7 @@ from gnet_inspect.cli.app import (
     Format,
     FormatOption,
     InputSize,
+    OptimizerOption,
     Output,
     Reduce,
     ReduceOption,
@@ -24,11 +25,8 @@ from gnet_inspect.cli.app import (
 )
 from gnet_inspect.cli.emit import emit_view
 from gnet_inspect.measure.levels import LEVELS
-from gnet_inspect.measure.optimizers import OPTIMIZER_HELP, OPTIMIZERS
 
 __all__ = ["memory"]
-
-_OPTIMIZERS = "; ".join(f"{name}: {OPTIMIZER_HELP[name]}" for name in OPTIMIZERS)
 
 
 @app.command()
@@ -39,10 +37,7 @@ def memory(
     depth: Annotated[str, depth_option(LEVELS[:4], "modules")] = "modules",
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Images.")] = 1,
     dtype: DtypeOption = Dtype.float32,
-    optimizer: Annotated[
-        str,
-        typer.Option("--optimizer", metavar=f"[{'|'.join(OPTIMIZERS)}]", help=f"{_OPTIMIZERS}."),
-    ] = "momentum",
+    optimizer: OptimizerOption = "momentum",
     measure_peak: Annotated[
         str | None,
         typer.Option(

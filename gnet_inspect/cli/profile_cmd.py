@@ -14,7 +14,9 @@ from gnet_inspect.cli.app import (
     Format,
     FormatOption,
     InputSize,
+    OptimizerOption,
     Output,
+    PhaseOption,
     Reduce,
     ReduceOption,
     SpecFile,
@@ -41,13 +43,29 @@ def profile(
     channels_last: Annotated[
         bool, typer.Option("--channels-last", help="Input and weights in NHWC memory order.")
     ] = False,
-    depth: Annotated[str, depth_option(DEPTHS, "modules")] = "modules",
+    depth: Annotated[
+        str, depth_option(DEPTHS, "modules", "; a training step: modules or branches")
+    ] = "modules",
+    phase: PhaseOption = "inference",
+    optimizer: OptimizerOption = "momentum",
     warmup: Annotated[
-        int, typer.Option("--warmup", min=0, help="Passes of each kind run first, not recorded.")
-    ] = 10,
+        int | None,
+        typer.Option(
+            "--warmup",
+            min=0,
+            help="Passes (steps) of each kind run first, not recorded.  [default: 10; 5 steps]",
+            show_default=False,
+        ),
+    ] = None,
     repeats: Annotated[
-        int, typer.Option("--repeats", min=1, help="Timed passes: the samples per block.")
-    ] = 100,
+        int | None,
+        typer.Option(
+            "--repeats",
+            min=1,
+            help="Timed passes (steps): the samples per block.  [default: 100; 30 steps]",
+            show_default=False,
+        ),
+    ] = None,
     variant: Variant = None,
     spec: SpecFile = None,
     reduce: ReduceOption = Reduce.on,
@@ -55,22 +73,45 @@ def profile(
     format: FormatOption = Format.table,
     output: Output = None,
 ) -> None:
-    """Time every block of the forward pass beside its MACs, and the whole pass apart.
+    """Time every block of the forward pass (or, with --pass train, of a training step) beside
+    its MACs, and the whole pass apart.
 
     Each block gets its median, p10–p90 and sample count, its share of the time against its
-    share of the MACs, and its achieved FLOP/s.
+    share of the MACs, and its achieved FLOP/s. A training step times each block's forward
+    and backward, the aux heads' rows, the loss and the optimizer.
     """
+    from gnet_inspect.measure.levels import pick_phase
+    from gnet_inspect.measure.optimizers import pick_optimizer
+
+    train = pick_phase(phase) == "train"
+    chosen = pick_optimizer(optimizer)
+    network = load(spec, variant, reduce, whatif)
+    if train:
+        from gnet_inspect.render.step_view import step_view
+        from gnet_inspect.reports.profile.step import profile_training
+
+        with _progress_bar() as on_progress:
+            steps = profile_training(
+                network, input_size, batch_size=batch_size, device=device, dtype=dtype.value,
+                channels_last=channels_last, depth=depth, optimizer=chosen,
+                warmup=_or(warmup, 5), repeats=_or(repeats, 30), on_progress=on_progress,
+            )  # fmt: skip
+        emit_view(step_view(steps), format.value, output)
+        return
     from gnet_inspect.render.profile_view import profile_view
     from gnet_inspect.reports.profile.latency import profile_latency
 
-    network = load(spec, variant, reduce, whatif)
     with _progress_bar() as on_progress:
         result = profile_latency(
             network, input_size, batch_size=batch_size, device=device, dtype=dtype.value,
-            channels_last=channels_last, depth=depth, warmup=warmup, repeats=repeats,
-            on_progress=on_progress,
+            channels_last=channels_last, depth=depth, warmup=_or(warmup, 10),
+            repeats=_or(repeats, 100), on_progress=on_progress,
         )  # fmt: skip
     emit_view(profile_view(result), format.value, output)
+
+
+def _or(value: int | None, default: int) -> int:
+    return default if value is None else value
 
 
 @contextmanager

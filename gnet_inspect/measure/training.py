@@ -60,8 +60,9 @@ def step_memory(
     """Measures one training step of ``spec`` on ``batch_size`` ``size``×``size`` images in
     ``dtype``."""
     device = _device(spec, size, dtype)
-    one, model = _saved(spec, size, dtype, 1, device)
-    two, _ = _saved(spec, size, dtype, 2, device)
+    with torch.random.fork_rng(devices=[]):  # dropout draws: the caller's generator is kept
+        one, model = _saved(spec, size, dtype, 1, device)
+        two, _ = _saved(spec, size, dtype, 2, device)
     saved = {name: one[name] + (batch_size - 1) * (two[name] - one[name]) for name in one}
     params = [p for p in model.parameters() if p.requires_grad]
     return StepMemory(

@@ -21,11 +21,13 @@ from gnet_inspect.reports.profile.result import LatencyProfile
 
 __all__ = [
     "PROFILE_COLUMNS",
+    "ms",
     "profile_document",
     "profile_lines",
     "profile_markdown",
     "profile_renderable",
     "profile_view",
+    "signed_ms",
 ]
 
 Record = dict[str, Any]
@@ -83,7 +85,7 @@ def profile_lines(profile: LatencyProfile) -> list[str]:
         f"(p10 {ms(whole.p10_ms)}, p90 {ms(whole.p90_ms)}; {whole.samples} passes) · "
         f"{si(throughput)}FLOP/s · {images:.1f} images/s.",
         f"Sum of the block medians: {ms(profile.blocks_sum_ms)} ms; gap to end to end "
-        f"{_signed_ms(profile.gap_ms)} ms ({100 * profile.gap_share:+.1f}%): positive is time "
+        f"{signed_ms(profile.gap_ms)} ms ({100 * profile.gap_share:+.1f}%): positive is time "
         "outside every block, negative is what timing each block adds. The blocks of one "
         f"stamped pass add up to {ms(profile.blocks_per_pass.median_ms)} ms (median).",
         f"Timer: {s.timer}; {s.warmup} warm-up passes of each kind not recorded, then "
@@ -95,7 +97,8 @@ def profile_lines(profile: LatencyProfile) -> list[str]:
     ]
 
 
-def _signed_ms(value: float) -> str:
+def signed_ms(value: float) -> str:
+    """A latency difference with its sign: ``+0.249``, ``−1.2``."""
     return ("+" if value >= 0 else "−") + ms(abs(value))
 
 

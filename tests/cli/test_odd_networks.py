@@ -63,8 +63,9 @@ def test_a_table_with_no_layer_works_in_every_command(cli, table, args):
     assert run.code == 0, run.err
 
 
-def test_a_table_with_no_classifier_has_no_training_memory_and_says_why(cli, table):
-    run = cli("memory", "--spec", table(NOTHING))
+@pytest.mark.parametrize("args", [["memory"], ["profile", "--pass", "train"]])
+def test_a_table_with_no_classifier_cannot_be_trained_and_says_why(cli, table, args):
+    run = cli(*args, "--spec", table(NOTHING))
     assert_one_line_error(run, "a training step needs class scores", "ends in a 4×4×3 map")
 
 

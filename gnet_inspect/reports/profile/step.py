@@ -13,7 +13,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from gnet_inspect.errors import DeviceError
+from gnet_inspect.errors import DeviceError, OptionError
 from gnet_inspect.measure.devices import DtypeName, resolve_device, resolve_dtype
 from gnet_inspect.measure.measure import Measurement, measure, network_spec
 from gnet_inspect.measure.memory import forward_peak_elements, require_memory
@@ -22,8 +22,14 @@ from gnet_inspect.measure.training import step_memory, training_loss
 from gnet_inspect.model import GoogLeNet
 from gnet_inspect.reports.flops import BreakdownRow, break_down
 from gnet_inspect.reports.profile.latency import build_network, check_options
-from gnet_inspect.reports.profile.placement import check_dtype, device_name, dtype_error, running
-from gnet_inspect.reports.profile.result import STEP_DEPTHS, LatencyStats, ProfileSettings
+from gnet_inspect.reports.profile.placement import (
+    check_dtype,
+    check_forward,
+    device_name,
+    dtype_error,
+    running,
+)
+from gnet_inspect.reports.profile.result import DEPTHS, STEP_DEPTHS, LatencyStats, ProfileSettings
 from gnet_inspect.reports.profile.step_result import StepBlock, StepPart, StepProfile
 from gnet_inspect.reports.profile.step_timing import StepSamples, plan_step_blocks, time_steps
 from gnet_inspect.reports.profile.timing import Block, Progress
@@ -85,6 +91,11 @@ def profile_training(
     """
     spec = network_spec(network, "profile_training()")
     size = input_size or spec.input.height
+    if depth in DEPTHS and depth not in STEP_DEPTHS:
+        raise OptionError(
+            f"--depth {depth} times inference only; time a training step at "
+            f"{' or '.join(STEP_DEPTHS)}, or drop --pass train"
+        )
     level = check_options(
         depth=depth, depths=STEP_DEPTHS, batch_size=batch_size, warmup=warmup, repeats=repeats
     )
@@ -99,6 +110,7 @@ def profile_training(
     model = network if isinstance(network, GoogLeNet) else build_network(spec)
     shape = (batch_size, spec.input.channels, size, size)
     with running(model, torch_device, torch_dtype, channels_last, shape, train=True) as x:
+        check_forward(model, x, model.row_ids)
         step, finish = _step(model, x, optimizer_name)
         try:
             samples = time_steps(

@@ -114,8 +114,9 @@ def time_steps(
         stamped=[],
         plain=[],
         backward_order=[],
-        timer=clock.timer.replace("forward hooks", "forward and full backward hooks")
-        + ", one synchronisation per step",
+        timer=clock.timer.replace("(forward hooks)", "(forward and full backward hooks)").replace(
+            "per pass", "per step"
+        ),
     )
     order: list[str] = []
 
