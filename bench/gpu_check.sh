@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The GPU half of the profile's and the memory report's checks, in one go, on a lent GPU machine (the `device` tool):
+# The GPU half of the checks of the profile (inference and training step) and of the memory
+# report, in one go, on a lent GPU machine (the `device` tool):
 # the CUDA tests, the fidelity bench at batch 32 (float32 and float16) and a real per-block
 # profile, all written under $OUT. Installs nothing: it uses the machine's python3 (PyTorch
 # with CUDA, pandas, rich, PyYAML, pytest), the source tree, and the pure-Python packages the
@@ -29,7 +30,7 @@ cat "$OUT/environment.txt"
 
 status=0
 python3 -m pytest tests/reports/test_profile_cuda.py tests/reports/test_memory_cuda.py \
-    tests/reports/test_profile.py -q -p no:cacheprovider \
+    tests/reports/test_profile_step_cuda.py tests/reports/test_profile.py -q -p no:cacheprovider \
     -W "ignore::DeprecationWarning" 2>&1 | tee "$OUT/cuda-tests.txt" || status=1
 
 for dtype in float32 float16; do
@@ -40,6 +41,14 @@ done
 python3 -c 'from gnet_inspect.cli.main import run; run()' profile --device cuda \
     --batch-size 32 --dtype float16 --channels-last --depth branches --repeats 200 \
     --format markdown -o "$OUT/profile-cuda-b32-float16-branch.md" || status=1
+
+# The training step: fidelity, repeatability and speed against the hand-written network at
+# batch 32, then a branch-depth step profile in bfloat16.
+python3 bench/step_fidelity.py --device cuda --batch-size 32 --repeats 50 --speed-pairs 100 \
+    --out "$OUT" > /dev/null 2>&1 || status=1
+python3 -c 'from gnet_inspect.cli.main import run; run()' profile --pass train --device cuda \
+    --batch-size 32 --dtype bfloat16 --channels-last --depth branches --repeats 50 \
+    --format markdown -o "$OUT/profile-train-cuda-b32-bfloat16-branch.md" || status=1
 
 for batch in 1 32; do
     python3 -c 'from gnet_inspect.cli.main import run; run()' memory --measure cuda \

@@ -4,7 +4,9 @@ The layers of the ``paper`` variant (Table 1: every convolution with a bias and 
 normalisation, pools rounding up, 40% dropout, a linear classifier), written the usual way
 (torchvision's ``googlenet`` is the model): channel counts as literals in ``__init__`` and a
 forward pass spelled out layer by layer. It shares no code with gnet_inspect, so whatever the
-config-driven builder costs at run time shows up beside it. Inference only: no aux heads.
+config-driven builder costs at run time shows up beside it. With ``aux_logits`` it has the
+paper's two auxiliary heads too, and in training mode returns their logits beside the main
+ones, as torchvision's does: the yardstick for a training step.
 """
 
 from __future__ import annotations
@@ -59,10 +61,28 @@ class Inception(nn.Module):
         return torch.cat(outputs, 1)
 
 
+class InceptionAux(nn.Module):
+    """An auxiliary head as the paper describes it: 5×5/3 average pool, 1×1 convolution to
+    128 channels, a 1024-unit linear layer, 70% dropout, the classifier."""
+
+    def __init__(self, in_channels: int, num_classes: int) -> None:
+        super().__init__()
+        self.conv = BasicConv2d(in_channels, 128, 1)
+        self.fc1 = nn.Linear(2048, 1024)
+        self.fc2 = nn.Linear(1024, num_classes)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = F.avg_pool2d(x, 5, stride=3)
+        x = torch.flatten(self.conv(x), 1)
+        x = F.relu(self.fc1(x), inplace=True)
+        x = F.dropout(x, 0.7, training=self.training)
+        return self.fc2(x)
+
+
 class HandwrittenGoogLeNet(nn.Module):
     """Table 1 of the paper, by hand."""
 
-    def __init__(self, num_classes: int = 1000) -> None:
+    def __init__(self, num_classes: int = 1000, aux_logits: bool = False) -> None:
         super().__init__()
         self.conv1 = BasicConv2d(3, 64, 7, stride=2)
         self.maxpool1 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
@@ -87,8 +107,10 @@ class HandwrittenGoogLeNet(nn.Module):
         self.avgpool = nn.AvgPool2d(7, stride=1, ceil_mode=True)
         self.dropout = nn.Dropout(0.4)
         self.fc = nn.Linear(1024, num_classes)
+        self.aux1 = InceptionAux(512, num_classes) if aux_logits else None
+        self.aux2 = InceptionAux(528, num_classes) if aux_logits else None
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor | tuple[Tensor, Tensor, Tensor]:
         x = self.conv1(x)
         x = self.maxpool1(x)
         x = self.conv2(x)
@@ -98,9 +120,11 @@ class HandwrittenGoogLeNet(nn.Module):
         x = self.inception3b(x)
         x = self.maxpool3(x)
         x = self.inception4a(x)
+        aux1 = self.aux1(x) if self.aux1 is not None and self.training else None
         x = self.inception4b(x)
         x = self.inception4c(x)
         x = self.inception4d(x)
+        aux2 = self.aux2(x) if self.aux2 is not None and self.training else None
         x = self.inception4e(x)
         x = self.maxpool4(x)
         x = self.inception5a(x)
@@ -108,13 +132,18 @@ class HandwrittenGoogLeNet(nn.Module):
         x = self.avgpool(x)
         x = torch.flatten(x, 1)
         x = self.dropout(x)
-        return self.fc(x)
+        x = self.fc(x)
+        if aux1 is not None and aux2 is not None:
+            return x, aux1, aux2
+        return x
 
 
 def copy_weights(source: nn.Module, target: HandwrittenGoogLeNet) -> None:
-    """Copies the main-path parameters of a built ``paper`` GoogLeNet into ``target``, in
-    order, checking each shape: the two then compute the same function."""
-    params = [(n, p) for n, p in source.named_parameters() if not n.startswith("aux_")]
+    """Copies the parameters of a built ``paper`` GoogLeNet into ``target`` in order (the aux
+    heads' too when ``target`` has them), checking each shape: the two then compute the same
+    function."""
+    aux = target.aux1 is not None
+    params = [(n, p) for n, p in source.named_parameters() if aux or not n.startswith("aux_")]
     mine = list(target.named_parameters())
     if len(params) != len(mine):
         raise ValueError(f"{len(params)} parameters to copy into {len(mine)}")

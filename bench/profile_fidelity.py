@@ -25,12 +25,13 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from contention import QUIET, uncontended
 from handwritten_googlenet import HandwrittenGoogLeNet, copy_weights
 
 from gnet_inspect.measure.devices import resolve_device
@@ -64,19 +65,19 @@ def main() -> int:
 
     def profile(depth: str, label: str) -> LatencyProfile:
         run = partial(profile_latency, model, args.input_size, depth=depth, **options)
-        return _uncontended(label, run, log)
+        return uncontended(label, run, log)
 
     profiles = {d: profile(d, f"profile at {d} depth") for d in _DEPTHS}
     lines.append(_fidelity(profiles, floor, results))
     runs = [profiles["modules"]]
     runs += [profile("modules", f"repeat {i + 2} at modules depth") for i in range(args.runs - 1)]
     lines.append(_repeatability(runs, results))
-    lines.append(_uncontended("speed", lambda: _speed(model, device, args, results), log))
+    lines.append(uncontended("speed", lambda: _speed(model, device, args, results), log))
     lines.append("#### The per-block profile (first run, modules depth)\n\n" + _demote(runs[0]))
     lines.append("#### The per-block profile (branches depth)\n\n" + _demote(profiles["branches"]))
     lines.append(
         "#### Contention guard\n\nEach measurement waits for a quiet machine and is run again "
-        f"if other processes took more than {_QUIET:.0%} of the CPU meanwhile:\n\n"
+        f"if other processes took more than {QUIET:.0%} of the CPU meanwhile:\n\n"
         + "\n".join(f"- {line}" for line in log)
         + "\n"
     )
@@ -93,7 +94,6 @@ def main() -> int:
 
 
 _DEPTHS = ("modules", "branches")
-T = TypeVar("T")
 
 
 def _arguments() -> argparse.Namespace:
@@ -272,50 +272,6 @@ def _timer(device: torch.device) -> Callable[[torch.nn.Module, torch.Tensor], fl
         return (time.perf_counter_ns() - begin) / 1e6
 
     return cpu
-
-
-# A shared machine: other processes' CPU time during a measurement is read from /proc (Linux),
-# and a measurement that shared the CPU is run again once the machine is quiet, up to a limit.
-_QUIET = 0.05  # at most 5% of the machine's CPU time used by other processes
-_TRIES = 6
-
-
-def _busy_ticks() -> tuple[int, int]:
-    """CPU ticks used by every process on the machine, and by this one (all its threads)."""
-    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
-    own = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
-    return user + nice + system + irq + softirq + steal, int(own[11]) + int(own[12])
-
-
-def _others_share(since: tuple[int, int], seconds: float) -> float:
-    """The share of the machine's CPU time other processes used since ``since``."""
-    busy, own = _busy_ticks()
-    capacity = seconds * os.sysconf("SC_CLK_TCK") * (os.cpu_count() or 1)
-    return max(0.0, (busy - since[0]) - (own - since[1])) / capacity
-
-
-def _wait_until_quiet(limit_s: float = 300) -> None:
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        start = _busy_ticks()
-        time.sleep(1)
-        if _others_share(start, 1) <= _QUIET:
-            return
-
-
-def _uncontended(label: str, run: Callable[[], T], log: list[str]) -> T:
-    """``run()`` once the machine is quiet, again while other processes took more than _QUIET
-    of the CPU meanwhile (at most _TRIES times; the log says how it went)."""
-    for attempt in range(1, _TRIES + 1):
-        _wait_until_quiet()
-        start, began = _busy_ticks(), time.monotonic()
-        result = run()
-        share = _others_share(start, time.monotonic() - began)
-        if share <= _QUIET or attempt == _TRIES:
-            log.append(f"{label}: other processes {100 * share:.1f}% of the CPU, try {attempt}")
-            return result
-    raise AssertionError("unreachable")
 
 
 def _demote(profile: LatencyProfile) -> str:

@@ -37,6 +37,7 @@ _HOMES = {
     "load_spec": "gnet_inspect.spec.loader",
     "measure": "gnet_inspect.measure.measure",
     "profile_latency": "gnet_inspect.reports.profile.latency",
+    "profile_training": "gnet_inspect.reports.profile.step",
     "table_report": "gnet_inspect.reports.table",
     "with_ch5x5_kernel": "gnet_inspect.spec.whatifs",
     "with_fc_head": "gnet_inspect.spec.whatifs",

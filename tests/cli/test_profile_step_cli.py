@@ -29,7 +29,7 @@ def _fixed_profile() -> StepProfile:
         network="GoogLeNet", variant="paper", device="cpu", device_name="Test CPU",
         dtype="float32", batch_size=2, input_size=224, channels=3, channels_last=False,
         depth="modules", warmup=5, repeats=30, threads=2, torch_version="2.13.0",
-        timer="time.perf_counter_ns at block boundaries (forward and full backward hooks)",
+        timer="time.perf_counter_ns at block boundaries (forward hooks; autograd node pre-hooks)",
     )  # fmt: skip
     stats = LatencyStats
     blocks = (

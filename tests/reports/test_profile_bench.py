@@ -37,3 +37,26 @@ def test_handwritten_googlenet_computes_what_the_built_paper_network_computes(sp
     x = torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(0))
     with torch.inference_mode():
         assert torch.equal(built(x), hand(x))
+
+
+def test_handwritten_googlenet_with_aux_heads_trains_as_the_built_network_does(specs):
+    handwritten = _handwritten_module()
+    built = build_model(specs["paper"])
+    hand = handwritten.HandwrittenGoogLeNet(aux_logits=True)
+    handwritten.copy_weights(built, hand)
+    assert sum(p.numel() for p in hand.parameters()) == count_params(built).params
+    x = torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(0))
+    target = torch.tensor([3, 7])
+    torch.manual_seed(0)  # the same dropout masks: both draw in the same order
+    built_loss = built.training_loss(built(x), target)
+    torch.manual_seed(0)
+    logits, aux1, aux2 = hand(x)
+    cross_entropy = torch.nn.functional.cross_entropy
+    hand_loss = cross_entropy(logits, target)
+    hand_loss = hand_loss + 0.3 * cross_entropy(aux1, target)
+    hand_loss = hand_loss + 0.3 * cross_entropy(aux2, target)
+    assert torch.equal(built_loss, hand_loss)
+    built_loss.backward()
+    hand_loss.backward()
+    for mine, theirs in zip(built.parameters(), hand.parameters(), strict=True):
+        assert torch.equal(mine.grad, theirs.grad)
