@@ -11,6 +11,7 @@ __all__ = [
     "OptionError",
     "OutputError",
     "RenderError",
+    "ResultError",
     "SpecError",
 ]
 
@@ -71,6 +72,11 @@ class OutputError(GnetInspectError):
 class MemoryLimitError(GnetInspectError):
     """A request that would not fit in the memory this process can have (checked before
     allocating), or that the allocator refused."""
+
+
+class ResultError(GnetInspectError):
+    """A saved result file that is not one: not JSON, truncated, of another schema, or of
+    another table than the one it is drawn with."""
 
 
 class NetworkTypeError(GnetInspectError, TypeError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from enum import Enum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,6 +22,8 @@ from gnet_inspect.cli.app import (
     load,
 )
 from gnet_inspect.cli.emit import emit
+from gnet_inspect.errors import OptionError
+from gnet_inspect.render.diagram_shading import COLOR_BY
 from gnet_inspect.reports.diagram.tree import DEPTHS
 
 __all__ = ["Direction", "FigureFormat", "diagram"]
@@ -79,6 +82,27 @@ AnnotateOption = Annotated[
     ),
 ]
 LegendOption = Annotated[bool, typer.Option(help="Draw a legend of the colours.")]
+ColorByOption = Annotated[
+    str | None,
+    typer.Option(
+        "--color-by",
+        metavar=f"[{'|'.join(COLOR_BY)}]",
+        help="Colour the nodes by cost on a scale with its legend: MACs, parameters, memory "
+        "(weights and output, float32, one image) or latency (from --result). Default: by "
+        "layer kind; latency with --result.",
+        show_default=False,
+    ),
+]
+ResultOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--result",
+        help="A saved profile (gnet-inspect profile --format json -o FILE): draw its network "
+        "at its depth, coloured by its latencies, without building the network. With "
+        "--variant or --spec, that table is drawn and must be the one profiled.",
+        show_default=False,
+    ),
+]
 
 
 @app.command()
@@ -95,19 +119,44 @@ def diagram(
     direction: DirectionOption = Direction.TB,
     annotate: AnnotateOption = "shape,params,macs",
     legend: LegendOption = True,
+    color_by: ColorByOption = None,
+    result: ResultOption = None,
 ) -> None:
     """Draw the network (Figure 3) or one module (Figure 2) with graphviz.
 
     Every node carries its measured output shape, params and MACs: the numbers `table` prints.
     """
     from gnet_inspect.measure.levels import pick_level
-    from gnet_inspect.measure.measure import measure
-    from gnet_inspect.render.figure import draw_figure, figure_request
+    from gnet_inspect.render.figure import draw_graph, figure_request
 
     if depth is not None:
         pick_level(depth, DEPTHS)
     chosen = format.value if format else None
     target = None if output is not None and str(output) == "-" else output  # "-" is stdout
-    request = figure_request(chosen, target, annotate, direction.value, legend, sys.stdout.isatty())
+    profile = None
+    if result is not None:
+        from gnet_inspect.reports.profile.saved import load_profile
+
+        profile = load_profile(result)
+        color_by = color_by or "latency"
+    request = figure_request(
+        chosen, target, annotate, direction.value, legend, sys.stdout.isatty(), color_by, profile
+    )
+    table_options = (spec, variant, input_size, depth, module, whatif)
+    if profile is not None and profile.diagram is not None and not any(table_options):
+        if reduce != Reduce.on:
+            raise OptionError("--reduce draws from the table; with --result give --variant too")
+        emit(draw_graph(profile.diagram, request), output)  # no network built, no torch
+        return
+    from gnet_inspect.measure.measure import measure
+    from gnet_inspect.reports.diagram.graph import diagram_graph
+
     measured = measure(load(spec, variant, reduce, whatif), input_size)
-    emit(draw_figure(measured, request, depth, module), output)
+    if profile is not None:
+        depth = depth or profile.settings.depth
+    graph = diagram_graph(measured, depth, module)
+    if profile is not None:
+        from gnet_inspect.reports.profile.saved import check_same_table
+
+        check_same_table(profile, graph, str(result))
+    emit(draw_graph(graph, request), output)

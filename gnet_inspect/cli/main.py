@@ -62,7 +62,7 @@ from gnet_inspect.cli.streams import (  # noqa: E402
 )
 from gnet_inspect.errors import GnetInspectError  # noqa: E402
 
-COMMANDS = ("table", "flops", "memory", "diagram", "docs", "profile")
+COMMANDS = ("table", "flops", "memory", "diagram", "chart", "docs", "profile")
 """Every command, in the order the help lists them: ``cli/<name>_cmd.py`` registers each."""
 for _name in COMMANDS:
     import_module(f"gnet_inspect.cli.{_name}_cmd")

@@ -23,10 +23,10 @@ from gnet_inspect.measure.trace import LayerNode
 if TYPE_CHECKING:
     from gnet_inspect.measure.measure import Measurement
 
-__all__ = ["ForwardMemory", "forward_memory"]
+__all__ = ["ALIASES", "ForwardMemory", "forward_memory", "node_elements"]
 
 # Operations whose output is their input or a view of it: no new memory.
-_ALIASES = frozenset({"relu", "dropout", "flatten"})
+ALIASES = frozenset({"relu", "dropout", "flatten"})
 
 
 @dataclass(frozen=True)
@@ -48,12 +48,12 @@ def forward_memory(measured: Measurement, element_bytes: int) -> ForwardMemory:
     storage: dict[str, str] = {}  # node -> the node whose tensor it returns
     size: dict[str, int] = {}
     for node in nodes:
-        if node.kind in _ALIASES and node.inputs:
+        if node.kind in ALIASES and node.inputs:
             storage[node.name] = storage[node.inputs[0]]
             continue
         storage[node.name] = node.name
         size[node.name] = (
-            image if node.kind == "input" else element_bytes * _elements(measured, node)
+            image if node.kind == "input" else element_bytes * node_elements(measured, node)
         )
     ending: dict[int, list[str]] = {}
     for node, last in _lifetimes(nodes).items():
@@ -75,7 +75,7 @@ def forward_memory(measured: Measurement, element_bytes: int) -> ForwardMemory:
     return ForwardMemory(peak, peak_node.module, image)
 
 
-def _elements(measured: Measurement, node: LayerNode) -> int:
+def node_elements(measured: Measurement, node: LayerNode) -> int:
     """What an operation's output holds, from its module's measured output (a concatenation's
     is its Inception module's)."""
     module = measured.modules.get(node.module)

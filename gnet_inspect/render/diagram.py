@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 from dataclasses import dataclass
+from html import escape
 from itertools import pairwise
 from typing import Literal, get_args
 
@@ -27,6 +28,7 @@ from gnet_inspect.render.diagram_labels import (
     fill,
     node_label,
 )
+from gnet_inspect.render.diagram_shading import NO_VALUE, Shading
 from gnet_inspect.reports.diagram.graph import Container, DiagramGraph, DiagramNode
 
 __all__ = [
@@ -68,6 +70,8 @@ class DiagramStyle:
     direction: Direction = "TB"
     annotations: tuple[Annotation, ...] = ANNOTATIONS
     legend: bool = True
+    shading: Shading | None = None
+    """Fills by cost (``diagram_shading``) instead of by layer kind, and their scale's legend."""
 
 
 def require_dot(format: DiagramFormat, alternative: str = "") -> None:
@@ -168,7 +172,7 @@ def to_dot(graph: DiagramGraph, style: DiagramStyle) -> str:
         source, target = graph.node(edge.source), graph.node(edge.target)
         dot.edge(edge.source, edge.target, **_edge_attrs(source, target))
     if style.legend:
-        _legend(dot, graph)
+        _legend(dot, graph, style.shading)
     return str(dot.source)
 
 
@@ -201,7 +205,7 @@ class _Layout:
         """Adds what lies directly in the box ``box_id`` (the root for None), then its boxes."""
         for node in self.members.get(box_id, []):
             label = node_label(node, style.annotations, box_id)
-            dot.node(node.id, label=label, **_node_attrs(node))
+            dot.node(node.id, label=label, **_node_attrs(node, style.shading))
         for group in self.rows.get(box_id, []):
             with dot.subgraph() as row:
                 row.attr(rank="same")
@@ -234,10 +238,14 @@ def _fan_outs(graph: DiagramGraph) -> list[list[str]]:
     ]
 
 
-def _node_attrs(node: DiagramNode) -> dict[str, str]:
+def _node_attrs(node: DiagramNode, shading: Shading | None) -> dict[str, str]:
     if node.role == "context":
         return {"style": "rounded,dashed", "color": AUX_INK, "fontcolor": AUX_INK}
     attrs = {"fillcolor": fill(node.kind)}
+    if shading is not None:
+        attrs = {"fillcolor": shading.fills.get(node.id, NO_VALUE)}
+        if node.id in shading.fonts:
+            attrs["fontcolor"] = shading.fonts[node.id]
     if node.role in ("input", "output"):
         attrs |= {"shape": "box", "style": "filled", "penwidth": "1.2"}
     if node.head is not None:
@@ -263,16 +271,28 @@ def _edge_attrs(source: DiagramNode, target: DiagramNode) -> dict[str, str]:
     return {"weight": "8"} if main else {}
 
 
-def _legend(dot: graphviz.Digraph, graph: DiagramGraph) -> None:
-    """One table node: a swatch per layer kind drawn, and the training-only style."""
+def _legend(dot: graphviz.Digraph, graph: DiagramGraph, shading: Shading | None) -> None:
+    """One table node: a swatch per layer kind drawn (or the cost scale's stops), and the
+    training-only style."""
     drawn = [node for node in graph.nodes if node.role != "context"]
-    kinds = [kind for kind in KIND_NAMES if any(node.kind == kind for node in drawn)]
-    names = KIND_NAMES | ({"convolution": "convolution"} if graph.depth == "operations" else {})
-    rows = [
-        f'<TR><TD BORDER="1" BGCOLOR="{fill(kind)}" WIDTH="18"> </TD>'
-        f'<TD ALIGN="LEFT">{names[kind]}</TD></TR>'
-        for kind in kinds
-    ]
+    if shading is not None:
+        rows = [f'<TR><TD COLSPAN="2" ALIGN="LEFT"><B>{escape(shading.title)}</B></TD></TR>']
+        swatches = [*reversed(shading.stops)] + (
+            [(NO_VALUE, "no value")] if shading.missing else []
+        )
+        rows += [
+            f'<TR><TD BORDER="1" BGCOLOR="{colour}" WIDTH="18"> </TD>'
+            f'<TD ALIGN="LEFT">{escape(text)}</TD></TR>'
+            for colour, text in swatches
+        ]
+    else:
+        kinds = [kind for kind in KIND_NAMES if any(node.kind == kind for node in drawn)]
+        names = KIND_NAMES | ({"convolution": "convolution"} if graph.depth == "operations" else {})
+        rows = [
+            f'<TR><TD BORDER="1" BGCOLOR="{fill(kind)}" WIDTH="18"> </TD>'
+            f'<TD ALIGN="LEFT">{names[kind]}</TD></TR>'
+            for kind in kinds
+        ]
     if any(node.head is not None for node in drawn):
         rows.append(
             '<TR><TD BORDER="1" STYLE="dashed" BGCOLOR="#f4f4f4" WIDTH="18"> </TD>'

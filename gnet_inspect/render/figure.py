@@ -7,7 +7,7 @@ annotations, the direction, and graphviz's ``dot`` where the format needs it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,9 @@ from gnet_inspect.render.diagram import (
     require_dot,
 )
 from gnet_inspect.render.diagram_labels import ANNOTATIONS, Annotation
+from gnet_inspect.render.diagram_shading import NEEDS_PROFILE, ColorBy, pick_color_by, shade
+from gnet_inspect.reports.diagram.graph import DiagramGraph
+from gnet_inspect.reports.profile.result import LatencyProfile
 
 if TYPE_CHECKING:
     from gnet_inspect.measure.measure import Measurement
@@ -29,6 +32,7 @@ __all__ = [
     "FigureRequest",
     "diagram_format",
     "draw_figure",
+    "draw_graph",
     "figure_request",
     "parse_annotations",
 ]
@@ -45,10 +49,13 @@ _WRITE_DOT = "or write the DOT source with --format dot"
 
 @dataclass(frozen=True)
 class FigureRequest:
-    """A figure's resolved options: the format of its bytes and how it is drawn."""
+    """A figure's resolved options: the format of its bytes, how it is drawn, and what its
+    nodes are coloured by (their layer kind when None; a profile gives latencies)."""
 
     format: DiagramFormat
     style: DiagramStyle
+    color_by: ColorBy | None = None
+    profile: LatencyProfile | None = None
 
 
 def figure_request(
@@ -58,6 +65,8 @@ def figure_request(
     direction: str = "TB",
     legend: bool = True,
     to_terminal: bool = False,
+    color_by: str | None = None,
+    profile: LatencyProfile | None = None,
 ) -> FigureRequest:
     """Resolves and checks a figure's options, before any work is done.
 
@@ -69,6 +78,9 @@ def figure_request(
         legend: whether a legend of the colours is drawn.
         to_terminal: whether stdout, the figure's destination without ``output``, is a
             terminal (which a binary figure would garble).
+        color_by: ``macs``, ``params``, ``memory`` or ``latency`` (``diagram_shading``);
+            None colours by layer kind.
+        profile: a latency profile, for ``latency`` (which needs one).
 
     Raises:
         OptionError: an option is unknown, contradicts another, or sends PNG or PDF bytes to
@@ -80,7 +92,10 @@ def figure_request(
     if chosen in _BINARY and output is None and to_terminal:
         raise OptionError(f"{chosen} is binary; write it to a file with --output FILE.{chosen}")
     style = DiagramStyle(_direction(direction), parse_annotations(annotate), legend)
-    return FigureRequest(chosen, style)
+    by = None if color_by is None else pick_color_by(color_by)
+    if by == "latency" and profile is None:
+        raise OptionError(NEEDS_PROFILE)
+    return FigureRequest(chosen, style, by, profile)
 
 
 def draw_figure(
@@ -97,7 +112,20 @@ def draw_figure(
     """
     from gnet_inspect.reports.diagram.graph import diagram_graph
 
-    return render_diagram(diagram_graph(measured, depth, module), request.format, request.style)
+    return draw_graph(diagram_graph(measured, depth, module), request)
+
+
+def draw_graph(graph: DiagramGraph, request: FigureRequest) -> bytes:
+    """Draws ``graph`` (measured, or saved with a profile) as ``request`` says, coloured by
+    cost if it asks.
+
+    Raises:
+        RenderError: ``dot`` fails.
+    """
+    style = request.style
+    if request.color_by is not None:
+        style = replace(style, shading=shade(graph, request.color_by, request.profile))
+    return render_diagram(graph, request.format, style)
 
 
 def diagram_format(requested: str | None, output: Path | None) -> DiagramFormat:

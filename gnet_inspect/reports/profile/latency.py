@@ -8,6 +8,8 @@ steps in order, each one call.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import torch
 
 from gnet_inspect.errors import MemoryLimitError, OptionError
@@ -15,7 +17,11 @@ from gnet_inspect.measure.devices import DtypeName, resolve_device, resolve_dtyp
 from gnet_inspect.measure.levels import Level, pick_level
 from gnet_inspect.measure.measure import Measurement, ModuleMeasure, measure, network_spec
 from gnet_inspect.measure.memory import forward_peak_elements, is_out_of_memory, require_memory
+from gnet_inspect.measure.traffic import Traffic, entry_traffic
 from gnet_inspect.model import GoogLeNet, build_model
+from gnet_inspect.reports.diagram.graph import diagram_graph
+from gnet_inspect.reports.flops import break_down
+from gnet_inspect.reports.profile.ceilings import measure_ceilings
 from gnet_inspect.reports.profile.placement import (
     check_dtype,
     check_forward,
@@ -24,6 +30,7 @@ from gnet_inspect.reports.profile.placement import (
 )
 from gnet_inspect.reports.profile.result import (
     DEPTHS,
+    AuxCost,
     BlockLatency,
     LatencyProfile,
     LatencyStats,
@@ -95,12 +102,15 @@ def profile_latency(
     measured = measure(spec, size)  # first: an input size it cannot take fails fast
     modules, blocks = measured.modules, plan_blocks(measured.tree, level)
     _require_memory(measured, torch_device, torch_dtype, batch_size, isinstance(network, GoogLeNet))
+    traffic, graph = entry_traffic(measured, level), diagram_graph(measured, level)
+    aux = tuple(AuxCost(r.id, r.macs, r.params) for r in break_down(measured, "modules").aux_rows)
     del measured  # its zero-weight network: not kept while the real one runs
     model = network if isinstance(network, GoogLeNet) else build_network(spec)
     batch = (batch_size, spec.input.channels, size, size)
     with running(model, torch_device, torch_dtype, channels_last, batch) as x:
         check_forward(model, x, model.row_ids)
         samples = time_passes(model, x, blocks, torch_device, warmup, repeats, on_progress)
+    ceilings = measure_ceilings(torch_device, torch_dtype)
     settings = ProfileSettings(
         network=spec.name, variant=spec.label, device=str(torch_device),
         device_name=device_name(torch_device), dtype=dtype, batch_size=batch_size,
@@ -108,7 +118,10 @@ def profile_latency(
         depth=depth, warmup=warmup, repeats=repeats, threads=torch.get_num_threads(),
         torch_version=torch.__version__, timer=samples.timer,
     )  # fmt: skip
-    return _profile(settings, model, blocks, modules, samples)
+    element = torch.empty((), dtype=torch_dtype).element_size()
+    costs = _Costs(modules, traffic, element, batch_size)
+    profile = _profile(settings, model, blocks, costs, samples)
+    return replace(profile, ceilings=ceilings, aux=aux, diagram=graph)
 
 
 def _require_memory(
@@ -166,11 +179,22 @@ def check_options(*, depth: str, depths: tuple[Level, ...] = DEPTHS, **counts: i
     return pick_level(depth, depths)
 
 
+@dataclass(frozen=True)
+class _Costs:
+    """What each block costs besides time: its layers' counts, its least activation traffic
+    (elements per image), and the bytes of an element and images of a batch to scale them."""
+
+    modules: dict[str, ModuleMeasure]
+    traffic: dict[str, Traffic]
+    element: int
+    batch: int
+
+
 def _profile(
     settings: ProfileSettings,
     model: GoogLeNet,
     blocks: tuple[Block, ...],
-    modules: dict[str, ModuleMeasure],
+    costs: _Costs,
     samples: Samples,
 ) -> LatencyProfile:
     """The profile: each block's samples as statistics beside its MACs, and the whole pass."""
@@ -178,15 +202,13 @@ def _profile(
     per_pass = [sum(times[i] for times in samples.blocks.values()) for i in passes]
     return LatencyProfile(
         settings=settings,
-        blocks=tuple(_block(b, model, modules, samples.blocks[b.name]) for b in blocks),
+        blocks=tuple(_block(b, model, costs, samples.blocks[b.name]) for b in blocks),
         end_to_end=LatencyStats.of(samples.end_to_end),
         blocks_per_pass=LatencyStats.of(per_pass),
     )
 
 
-def _block(
-    block: Block, model: GoogLeNet, modules: dict[str, ModuleMeasure], samples: list[float]
-) -> BlockLatency:
+def _block(block: Block, model: GoogLeNet, costs: _Costs, samples: list[float]) -> BlockLatency:
     """A block's record; a branch's type names its layers in the paper's words
     (``ch3x3red → ch3x3``)."""
     if block.kind == "row":
@@ -194,8 +216,15 @@ def _block(
     elif block.kind == "branch":
         type_ = " → ".join(name for name, _ in model.get_submodule(block.name).named_children())
     elif block.kind == "layer":
-        type_ = modules[block.name].kind
+        type_ = costs.modules[block.name].kind
     else:
         type_ = "concat"
-    macs = modules[block.name].macs if block.name in modules else 0
-    return BlockLatency(block.name, block.row, block.kind, type_, macs, LatencyStats.of(samples))
+    module = costs.modules.get(block.name)
+    params = module.params.params if module is not None else 0
+    traffic = costs.traffic.get(block.name, Traffic(0, 0))
+    scale = costs.element * costs.batch
+    return BlockLatency(
+        block.name, block.row, block.kind, type_, module.macs if module is not None else 0,
+        LatencyStats.of(samples), params=params, weight_bytes=costs.element * params,
+        read_bytes=scale * traffic.read, written_bytes=scale * traffic.written,
+    )  # fmt: skip

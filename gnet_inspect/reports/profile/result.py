@@ -15,18 +15,26 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from gnet_inspect.measure.levels import Level
+from gnet_inspect.reports.diagram.graph import DiagramGraph
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
     "DEPTHS",
+    "RESULT_FORMAT",
+    "RESULT_VERSION",
     "STEP_DEPTHS",
+    "AuxCost",
     "BlockLatency",
+    "Ceilings",
     "LatencyProfile",
     "LatencyStats",
     "ProfileSettings",
 ]
+
+RESULT_FORMAT, RESULT_VERSION = "gnet-inspect profile", 1
+"""What a saved profile (``profile --format json``) says it is, read back by ``saved.py``."""
 
 DEPTHS: tuple[Level, ...] = ("modules", "branches", "layers")
 """The levels a profile times: hooks at every operation would time the hooks."""
@@ -67,6 +75,44 @@ class BlockLatency:
     type: str
     macs: int
     latency: LatencyStats
+    params: int = 0
+    weight_bytes: int = 0
+    """Its weights in the profiled dtype."""
+    read_bytes: int = 0
+    """The activations it must read for the batch, in the profiled dtype
+    (``measure.traffic``)."""
+    written_bytes: int = 0
+    """The activations it must write for the batch."""
+
+    @property
+    def traffic_bytes(self) -> int:
+        """The least memory traffic of one pass: activations read and written, weights read."""
+        return self.read_bytes + self.written_bytes + self.weight_bytes
+
+
+@dataclass(frozen=True)
+class AuxCost:
+    """An auxiliary head's row: its MACs and parameters (it does not run at inference)."""
+
+    id: str
+    macs: int
+    params: int
+
+
+@dataclass(frozen=True)
+class Ceilings:
+    """The device's measured ceilings: compute and memory bandwidth, and how each was measured."""
+
+    compute_flops_per_s: float
+    compute_how: str
+    bandwidth_bytes_per_s: float
+    bandwidth_how: str
+
+    @property
+    def ridge(self) -> float:
+        """The arithmetic intensity (FLOPs per byte) where the two ceilings meet: a block
+        below it is bound by memory bandwidth."""
+        return self.compute_flops_per_s / self.bandwidth_bytes_per_s
 
 
 @dataclass(frozen=True)
@@ -100,6 +146,13 @@ class LatencyProfile:
     blocks_per_pass: LatencyStats
     """The sum of the blocks within each stamped pass: beside ``end_to_end`` it shows what the
     stamps cost; beside ``blocks_sum_ms`` what noise did to single passes."""
+    ceilings: Ceilings | None = None
+    """The device's compute and bandwidth, measured beside the profile (for a roofline)."""
+    aux: tuple[AuxCost, ...] = ()
+    """The auxiliary heads' rows, for charts that set them apart."""
+    diagram: DiagramGraph | None = None
+    """The network's graph at the profile's depth, so that a saved profile can be drawn
+    without building the network again."""
 
     @property
     def blocks_sum_ms(self) -> float:
@@ -128,7 +181,10 @@ class LatencyProfile:
         ``macs`` and ``flops`` (2 × MACs) are per image, as ``table`` counts them;
         ``share_latency`` is the block's share of the sum of block medians, ``share_macs``
         its share of the MACs (as ``flops`` names it); ``flops_per_s`` is
-        2 × MACs × batch size / median latency.
+        2 × MACs × batch size / median latency. Bytes are for the batch in the profiled
+        dtype; ``intensity`` is 2 × MACs × batch / traffic bytes (FLOPs per byte of the least
+        traffic), and ``bound`` says which ceiling limits the block: ``memory`` below the
+        ridge point, ``compute`` above it (empty without MACs or ceilings).
         """
         total_ms, total_macs = self.blocks_sum_ms, self.total_macs
         batch = self.settings.batch_size
@@ -149,13 +205,34 @@ class LatencyProfile:
                 "flops_per_s": 2 * b.macs * batch / (b.latency.median_ms / 1e3)
                 if b.latency.median_ms > 0
                 else 0.0,
+                "params": b.params,
+                "weight_bytes": b.weight_bytes,
+                "read_bytes": b.read_bytes,
+                "written_bytes": b.written_bytes,
+                "intensity": self.intensity(b),
+                "bound": self.bound(b),
             }
             for b in self.blocks
         ]
 
+    def intensity(self, block: BlockLatency) -> float:
+        """FLOPs per byte of the block's least traffic (0 without either)."""
+        if not block.macs or not block.traffic_bytes:
+            return 0.0
+        return 2 * block.macs * self.settings.batch_size / block.traffic_bytes
+
+    def bound(self, block: BlockLatency) -> str:
+        """``memory`` for a block below the ridge point, ``compute`` above it, empty for a
+        block without MACs or a profile without ceilings."""
+        if self.ceilings is None or not block.macs or not block.traffic_bytes:
+            return ""
+        return "memory" if self.intensity(block) < self.ceilings.ridge else "compute"
+
     def summary(self) -> dict[str, Any]:
         """The settings, the end-to-end latency, the sum of the blocks and the gap."""
         return {
+            "format": RESULT_FORMAT,
+            "version": RESULT_VERSION,
             "settings": asdict(self.settings),
             "end_to_end": asdict(self.end_to_end),
             "blocks_per_pass": asdict(self.blocks_per_pass),
@@ -163,6 +240,9 @@ class LatencyProfile:
             "gap_ms": self.gap_ms,
             "gap_share": self.gap_share,
             "total_macs": self.total_macs,
+            "ceilings": None if self.ceilings is None else asdict(self.ceilings),
+            "aux": [asdict(a) for a in self.aux],
+            "diagram": None if self.diagram is None else asdict(self.diagram),
         }
 
     def to_frame(self) -> pd.DataFrame:

@@ -1,0 +1,105 @@
+"""The roofline: each block's achieved FLOP/s against its arithmetic intensity, under the
+device's measured ceilings.
+
+Intensity is FLOPs per byte of the block's least traffic (activations read and written and
+weights read, in the profiled dtype: ``LatencyProfile.intensity``); the roof is the lower of
+the measured compute ceiling and bandwidth × intensity. A block left of the ridge point is
+memory-bound and drawn in the memory colour. Blocks without multiply-adds (pools,
+concatenations) have no FLOPs to place and are named under the chart. Each point carries
+the id ``point-<block id>``; the two ceilings ``ceiling-compute`` and ``ceiling-bandwidth``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gnet_inspect.errors import ResultError
+from gnet_inspect.render.chart_kit import COLORS, ChartFormat, draw_chart
+from gnet_inspect.render.format import si
+from gnet_inspect.reports.profile.result import BlockLatency, Ceilings, LatencyProfile
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["draw_roofline", "roofline_points"]
+
+
+def roofline_points(profile: LatencyProfile) -> list[tuple[BlockLatency, float, float]]:
+    """Each block with FLOPs: the block, its intensity (FLOPs per byte) and its FLOP/s."""
+    batch = profile.settings.batch_size
+    return [
+        (b, profile.intensity(b), 2 * b.macs * batch / (b.latency.median_ms / 1e3))
+        for b in profile.blocks
+        if b.macs and b.traffic_bytes and b.latency.median_ms > 0
+    ]
+
+
+def draw_roofline(profile: LatencyProfile, format: ChartFormat) -> bytes:
+    """The roofline of ``profile`` as SVG, PNG or PDF bytes."""
+    if profile.ceilings is None:
+        raise ResultError("this profile has no measured ceilings to draw a roofline under")
+    ceilings = profile.ceilings
+    margins = (0.8, 0.2, 0.45, 1.0)
+    return draw_chart((7.5, 5.5), margins, lambda f: _paint(f, profile, ceilings), format)
+
+
+def _paint(figure: Figure, profile: LatencyProfile, ceilings: Ceilings) -> None:
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    axes = figure.add_subplot()
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    for axis in (axes.xaxis, axes.yaxis):  # plain labels: mathtext's 10ⁿ costs more to lay out
+        axis.set_major_formatter(FuncFormatter(lambda value, _: si(value)))
+        axis.set_minor_formatter(NullFormatter())
+    points = roofline_points(profile)
+    intensities = [i for _, i, _ in points] + [ceilings.ridge]
+    low, high = min(intensities) / 4, max(intensities) * 4
+    ridge = ceilings.ridge
+    (bandwidth,) = axes.plot(
+        [low, ridge],
+        [ceilings.bandwidth_bytes_per_s * low, ceilings.compute_flops_per_s],
+        color="#555555",
+        label=f"memory bandwidth {si(ceilings.bandwidth_bytes_per_s)}B/s",
+    )
+    bandwidth.set_gid("ceiling-bandwidth")
+    (compute,) = axes.plot(
+        [ridge, high],
+        [ceilings.compute_flops_per_s] * 2,
+        color="#000000",
+        label=f"compute {si(ceilings.compute_flops_per_s)}FLOP/s",
+    )
+    compute.set_gid("ceiling-compute")
+    for block, intensity, rate in points:
+        memory_bound = intensity < ridge
+        (point,) = axes.plot(
+            [intensity],
+            [rate],
+            marker="o",
+            linestyle="none",
+            markersize=5,
+            color=COLORS["memory"] if memory_bound else COLORS["macs"],
+        )
+        point.set_gid(f"point-{block.id}")
+        axes.annotate(
+            block.id, (intensity, rate), xytext=(4, 3), textcoords="offset points", fontsize=7
+        )
+    axes.plot([], [], "o", color=COLORS["macs"], label="compute-bound block")
+    axes.plot([], [], "o", color=COLORS["memory"], label="memory-bound block")
+    axes.set_xlim(low, high)
+    axes.set_xlabel("arithmetic intensity (FLOPs per byte of least traffic)")
+    axes.set_ylabel("achieved FLOP/s")
+    axes.grid(which="major", alpha=0.3)
+    axes.legend(loc="lower right", frameon=False, fontsize=8)
+    s = profile.settings
+    axes.set_title(
+        f"{s.network} ({s.variant}) roofline on {s.device} ({s.device_name}), {s.dtype}, "
+        f"batch {s.batch_size}",
+        loc="left",
+        fontsize=10,
+    )
+    unplaced = [b.id for b in profile.blocks if b not in {p[0] for p in points}]
+    notes = [f"compute ceiling: {ceilings.compute_how}", f"bandwidth: {ceilings.bandwidth_how}"]
+    if unplaced:
+        notes.append(f"no FLOPs to place: {', '.join(unplaced)}")
+    figure.text(0.01, 0.01, "\n".join(notes), ha="left", va="bottom", fontsize=6, color="#666666")
