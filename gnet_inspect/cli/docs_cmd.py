@@ -67,18 +67,37 @@ def docs(
     whatif: WhatIfOption = None,
     module: ModuleOption = None,
     format: DocsFormatOption = DocsFormat.svg,
+    result: Annotated[
+        Path | None,
+        typer.Option(
+            "--result",
+            help="A saved profile of this table (gnet-inspect profile --format json -o FILE) "
+            "to draw, from any machine. Default: a short profile on this CPU.",
+            show_default=False,
+        ),
+    ] = None,
+    pictures: Annotated[
+        bool, typer.Option(help="Draw the pictures of a latency profile (charts, roofline).")
+    ] = True,
 ) -> None:
     """Write the figures and tables for documentation into a folder, in one go.
 
     The whole network, one Inception module with and without its reductions, the table
-    reproduced, what the reductions save and what memory costs in Markdown, and an index.md
-    showing them all.
+    reproduced, what the reductions save and what memory costs in Markdown, the pictures of a
+    latency profile (where the cost goes, a roofline, the network coloured by latency), and
+    an index.md showing them all.
     """
     from gnet_inspect.render.docs import documentation_set
 
+    profile = None
+    if result is not None:
+        from gnet_inspect.reports.profile.saved import load_profile
+
+        profile = load_profile(result)  # a bad file fails before anything is built
     with _WholeOrNothing(directory) as folder:
         network = load(spec, variant, reduce, whatif)
-        folder.write(documentation_set(network, format.value, module, input_size))
+        files = documentation_set(network, format.value, module, input_size, profile, pictures)
+        folder.write(files)
     if not stdout_closed():  # the folder is the output; the list of its files is a courtesy
         for path in folder.written:
             typer.echo(path)

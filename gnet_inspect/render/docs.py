@@ -10,23 +10,31 @@ as data, file name by file name; writing it is the caller's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from gnet_inspect.errors import OptionError
 from gnet_inspect.measure.measure import Measurement, measure
+from gnet_inspect.render.chart_kit import CHART_FORMATS, pick_chart_format
+from gnet_inspect.render.chart_roofline import draw_roofline
+from gnet_inspect.render.chart_shares import draw_shares
 from gnet_inspect.render.diagram import DiagramFormat, DiagramStyle, render_diagram, require_dot
+from gnet_inspect.render.diagram_shading import shade
 from gnet_inspect.render.flops_view import side_by_side_markdown
+from gnet_inspect.render.format import singular
 from gnet_inspect.render.memory_view import memory_markdown
 from gnet_inspect.render.table_layout import printed_table
 from gnet_inspect.render.table_view import to_markdown
 from gnet_inspect.reports.diagram.graph import diagram_graph
 from gnet_inspect.reports.flops_compare import compare_networks
 from gnet_inspect.reports.memory import memory_report
+from gnet_inspect.reports.profile.latency import profile_latency
+from gnet_inspect.reports.profile.result import LatencyProfile
+from gnet_inspect.reports.profile.saved import check_same_table
 from gnet_inspect.reports.table import table_report
 from gnet_inspect.spec.schema import InceptionRow, NetworkSpec
 from gnet_inspect.spec.whatifs import without_reductions
 
-__all__ = ["INDEX", "MEMORY", "REDUCTIONS", "TABLE", "DocFile", "documentation_set"]
+__all__ = ["DOCS_PROFILE", "INDEX", "MEMORY", "REDUCTIONS", "TABLE", "DocFile", "documentation_set"]
 
 INDEX = "index.md"
 TABLE = "table.md"
@@ -34,6 +42,9 @@ REDUCTIONS = "reductions.md"
 MEMORY = "memory.md"
 _SAVINGS = "What the 1×1 reductions save, module by module"
 _STYLE = DiagramStyle()
+DOCS_PROFILE = (3, 20)
+"""The profile ``docs`` runs for its pictures when given none (warm-up and timed passes):
+short, on the CPU, batch 1."""
 
 
 @dataclass(frozen=True)
@@ -51,10 +62,13 @@ def documentation_set(
     format: DiagramFormat = "svg",
     module: str | None = None,
     input_size: int | None = None,
+    profile: LatencyProfile | None = None,
+    run_profile: bool = True,
 ) -> tuple[DocFile, ...]:
     """Renders the whole network, one Inception module with and without its reductions, the
     reproduced table and (for an Inception module with a reduction) what the reductions save,
-    both in Markdown, and an index page that shows them all.
+    both in Markdown, the pictures of a latency profile (where the cost goes, the roofline
+    and the network coloured by latency), and an index page that shows them all.
 
     Args:
         spec: the network.
@@ -63,10 +77,14 @@ def documentation_set(
             reduction (else the first Inception row). A module that is no Inception row, or
             has no reduction, is drawn once, without the naive variant and the savings.
         input_size: the input size the network is measured at (the table's own by default).
+        profile: a saved latency profile of this table to draw (``saved.load_profile``).
+        run_profile: without ``profile``, profile the network on this CPU (a short run:
+            ``DOCS_PROFILE`` passes) for the pictures; False leaves them out.
 
     Raises:
         OptionError: ``module`` names no module of the network.
         RenderError: graphviz's ``dot`` is missing (checked before anything is built) or fails.
+        ResultError: ``profile`` profiled another table or input size.
     """
     require_dot(format)
     measured = measure(spec, input_size)
@@ -85,6 +103,11 @@ def documentation_set(
     what = _capitalised(printed_table(spec))
     table = DocFile(TABLE, to_markdown(table_report(measured)).encode(), f"{what} reproduced")
     tables = [table, *tables, *_memory(measured)]
+    if profile is None and run_profile:
+        warmup, repeats = DOCS_PROFILE
+        profile = profile_latency(spec, measured.input_size, warmup=warmup, repeats=repeats)
+    pictures = [] if profile is None else _pictures(measured, profile, format)
+    figures += pictures
     index = _index(spec, measured.input_size, figures, tables)
     return (*figures, *tables, DocFile(INDEX, index.encode(), f"Figures and {printed_table(spec)}"))
 
@@ -121,6 +144,40 @@ class _Figures:
     def _draw(self, measured: Measurement, module: str | None) -> bytes:
         graph = diagram_graph(measured, module=module)
         return render_diagram(graph, self.format, _STYLE)
+
+
+def _pictures(
+    measured: Measurement, profile: LatencyProfile, format: DiagramFormat
+) -> list[DocFile]:
+    """Where the cost goes, the roofline and the network coloured by latency, for ``profile``
+    (of this table: checked); charts in SVG when the figures are DOT source."""
+    graph = diagram_graph(measured, profile.settings.depth)
+    check_same_table(profile, graph, "--result")
+    s = profile.settings
+    where = f"{s.device} ({s.device_name}), {s.dtype}, batch {s.batch_size}"
+    chart = format if format in CHART_FORMATS else "svg"
+    style = replace(_STYLE, shading=shade(graph, "latency", profile))
+    shares = DocFile(
+        f"shares.{chart}",
+        draw_shares(profile, pick_chart_format(chart)),
+        "Where the cost goes",
+        f"Each {singular(s.depth)}'s share of the MACs, the parameters and the latency on "
+        f"{where}; the auxiliary heads apart (training only).",
+    )
+    roofline = DocFile(
+        f"roofline.{chart}",
+        draw_roofline(profile, pick_chart_format(chart)),
+        "Roofline",
+        f"Achieved FLOP/s against FLOPs per byte of least traffic on {where}, under the "
+        "compute and bandwidth ceilings the tool measured there; red blocks are memory-bound.",
+    )
+    latency = DocFile(
+        f"network-latency.{format}",
+        render_diagram(graph, format, style),
+        "The network coloured by latency",
+        f"Each {singular(s.depth)}'s median latency on {where}.",
+    )
+    return [shares, roofline, latency]
 
 
 def _savings(measured: Measurement, naive: Measurement) -> DocFile:

@@ -87,7 +87,7 @@ def check_same_table(profile: LatencyProfile, graph: DiagramGraph, name: str) ->
         else f"its input {s.input_size}×{s.input_size} is not"
     )
     raise ResultError(
-        f"{name} profiles table '{s.network}' (variant {s.variant}); {what} those of table "
+        f"{name} is a profile of table '{s.network}' (variant {s.variant}); {what} those of table "
         f"'{graph.network}' ({graph.label}, input {graph.input_size}×{graph.input_size}); "
         "draw the saved network without --variant and --spec, or profile this table"
     )
