@@ -47,7 +47,7 @@ def _ratio(record: Record) -> str:
 # A narrow terminal keeps the id, the MACs, the median and the two shares; it drops first the
 # sample count (the same for every block, and said under the table), then the type (the id
 # names the branch), the throughput, the time÷MACs ratio (the two shares beside it give it)
-# and last the spread.
+# and last the spread; the roofline's bound goes before all of them.
 PROFILE_COLUMNS: tuple[Column[Record], ...] = (
     Column("id", lambda r: r["id"], numeric=False),
     Column("type", lambda r: r["type"], numeric=False, drop=4),
@@ -59,7 +59,13 @@ PROFILE_COLUMNS: tuple[Column[Record], ...] = (
     Column("MACs %", lambda r: f"{100 * r['share_macs']:.1f}" if r["macs"] else ""),
     Column("time÷MACs", _ratio, drop=2),
     Column("FLOP/s", lambda r: si(r["flops_per_s"]) if r["macs"] else "", drop=3),
+    Column("bound", lambda r: r.get("bound", ""), numeric=False, drop=6),
 )
+
+
+def _columns(profile: LatencyProfile) -> tuple[Column[Record], ...]:
+    """Every column; ``bound`` only where the profile measured the ceilings it needs."""
+    return PROFILE_COLUMNS if profile.ceilings is not None else PROFILE_COLUMNS[:-1]
 
 
 def _title(profile: LatencyProfile) -> str:
@@ -94,6 +100,21 @@ def profile_lines(profile: LatencyProfile) -> list[str]:
         "multiply-adds); FLOP/s = 2 × MACs × batch ÷ median; time % is the share of the sum of "
         "block medians, MACs % the share of the MACs; time÷MACs above 1: slower than its "
         "arithmetic share.",
+        *_ceiling_lines(profile),
+    ]
+
+
+def _ceiling_lines(profile: LatencyProfile) -> list[str]:
+    """The device's measured ceilings and what ``bound`` means, when the profile has them."""
+    c = profile.ceilings
+    if c is None:
+        return []
+    return [
+        f"Ceilings measured on {profile.settings.device}: compute {si(c.compute_flops_per_s)}"
+        f"FLOP/s ({c.compute_how}); bandwidth {si(c.bandwidth_bytes_per_s)}B/s "
+        f"({c.bandwidth_how}). bound: memory for a block whose FLOPs per byte of least "
+        f"traffic (activations read and written, weights read) fall below the ridge at "
+        f"{c.ridge:.3g}, compute above it.",
     ]
 
 
@@ -106,7 +127,7 @@ def profile_renderable(profile: LatencyProfile, width: int) -> RenderableType:
     """The whole ``gnet-inspect profile`` view as one rich renderable, fitted to ``width``
     (the least essential columns go first); a module's concatenation is dimmed."""
     records = profile.records()
-    table, dropped = grid(_title(profile), PROFILE_COLUMNS, records, width)
+    table, dropped = grid(_title(profile), _columns(profile), records, width)
     for row, record in zip(table.rows, records):
         if record["kind"] == "concat":
             row.style = "dim"
@@ -117,7 +138,7 @@ def profile_renderable(profile: LatencyProfile, width: int) -> RenderableType:
 def profile_markdown(profile: LatencyProfile) -> str:
     """The profile as a Markdown section: a heading, the table, the lines under it."""
     lines = "\n".join(f"- {line}" for line in profile_lines(profile))
-    table = markdown_table(PROFILE_COLUMNS, profile.records())
+    table = markdown_table(_columns(profile), profile.records())
     return f"### {_title(profile)}\n\n{table}\n{lines}\n"
 
 

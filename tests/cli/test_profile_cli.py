@@ -156,3 +156,30 @@ def test_out_of_memory_batch_fails_in_one_line(cli):
 )
 def test_bad_options_fail_in_one_line(cli, args, fragment):
     assert_one_line_error(cli("profile", *args), fragment)
+
+
+def test_the_bound_column_says_which_ceiling_limits_each_block():
+    from dataclasses import replace
+
+    from gnet_inspect.reports.profile.result import Ceilings
+
+    # 1 TFLOP/s over 100 GB/s: the ridge is at 10 FLOPs per byte
+    ceilings = Ceilings(1e12, "a product", 1e11, "a copy")
+    conv1 = replace(_fixed_profile().blocks[0], read_bytes=4 * 150528, written_bytes=4 * 802816,
+                    params=9472, weight_bytes=4 * 9472)  # fmt: skip
+    linear = BlockLatency("linear", "linear", "row", "linear", 1_024_000,
+                          LatencyStats(0.25, 0.2, 0.3, 100), params=1_025_000,
+                          weight_bytes=4_100_000, read_bytes=4 * 4096,
+                          written_bytes=4 * 4000)  # fmt: skip
+    profile = replace(_fixed_profile(), blocks=(conv1, linear), ceilings=ceilings)
+    records = {r["id"]: r for r in profile.records()}
+    # conv1: 2 × 118,013,952 × 4 images ÷ (602,112 + 3,211,264 + 37,888) bytes = 245 FLOP/B
+    assert records["conv1"]["intensity"] == pytest.approx(2 * 118_013_952 * 4 / 3_851_264)
+    assert records["conv1"]["bound"] == "compute"
+    # linear: 2 × 1,024,000 × 4 ÷ (16,384 + 16,000 + 4,100,000) = 1.98 FLOP/B, under the ridge
+    assert records["linear"]["bound"] == "memory"
+    text = render_text(profile_renderable(profile, 200), 200)
+    row = next(line for line in text.splitlines() if line.startswith("│linear"))
+    assert row.rstrip("│ ").endswith("memory")
+    assert "ridge at 10, compute above it" in " ".join(text.split())
+    assert "| bound |" in profile_markdown(profile)

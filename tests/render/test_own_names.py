@@ -184,7 +184,7 @@ def test_printed_params_that_count_biases_are_compared_with_every_param(tmp_path
 
 @pytest.fixture(scope="module")
 def docs(tiny):
-    return {file.name: file for file in documentation_set(tiny.spec, "dot")}
+    return {file.name: file for file in documentation_set(tiny.spec, "dot", run_profile=False)}
 
 
 def test_docs_draws_the_first_module_with_a_reduction_and_what_they_save(docs):
@@ -226,7 +226,9 @@ def test_the_docs_of_a_custom_table_speak_of_that_table(docs):
 
 
 def test_a_module_with_every_reduction_is_googlenets_figure_2b(tiny):
-    files = {f.name: f for f in documentation_set(tiny.spec, "dot", module="stage3_a")}
+    files = {
+        f.name: f for f in documentation_set(tiny.spec, "dot", module="stage3_a", run_profile=False)
+    }
     module = files["stage3_a.dot"]
     assert module.title == "`stage3_a`, GoogLeNet's Figure 2(b)"
     assert module.caption == (
@@ -236,7 +238,9 @@ def test_a_module_with_every_reduction_is_googlenets_figure_2b(tiny):
 
 
 def test_a_naive_module_asked_for_is_drawn_once(tiny):
-    names = [f.name for f in documentation_set(tiny.spec, "dot", module="stage1_a")]
+    names = [
+        f.name for f in documentation_set(tiny.spec, "dot", module="stage1_a", run_profile=False)
+    ]
     assert names == ["network.dot", "stage1_a.dot", "table.md", "memory.md", "index.md"]
 
 
