@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import torch
 
 from gnet_inspect.cli.main import main
 from gnet_inspect.measure.measure import measure
@@ -18,6 +20,15 @@ from gnet_inspect.spec.loader import load_spec
 from gnet_inspect.spec.schema import NetworkSpec
 
 VARIANTS = ("paper", "caffe", "torchvision")
+
+# Parallel workers share the machine's cores: each worker's torch (and every process a test
+# starts) gets its share of them rather than all of them, so that workers do not fight over
+# cores (no test asserts a speed; bench/ measures those).
+_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+if _WORKERS > 1:
+    _SHARE = max(1, (os.cpu_count() or 1) // _WORKERS)
+    os.environ["OMP_NUM_THREADS"] = str(_SHARE)
+    torch.set_num_threads(_SHARE)
 
 
 @pytest.fixture(scope="session")

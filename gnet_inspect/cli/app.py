@@ -136,7 +136,7 @@ WhatIfOption = Annotated[
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 DtypeOption = Annotated[Dtype, typer.Option("--dtype", help="Weights' and activations' dtype.")]
 OptimizerOption = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--optimizer",
         metavar=f"[{'|'.join(OPTIMIZERS)}]",

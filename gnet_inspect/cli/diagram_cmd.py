@@ -142,7 +142,17 @@ def diagram(
     request = figure_request(
         chosen, target, annotate, direction.value, legend, sys.stdout.isatty(), color_by, profile
     )
-    table_options = (spec, variant, input_size, depth, module, whatif)
+    if profile is not None and module is not None:
+        raise OptionError(
+            "--module draws one module; a saved profile colours the whole network: leave "
+            "out --module, or colour the module by macs, params or memory"
+        )
+    if profile is not None and depth not in (None, profile.settings.depth):
+        raise OptionError(
+            f"--depth {depth}: {result} was profiled at depth {profile.settings.depth}; "
+            "draw it at that depth, or profile again at this one"
+        )
+    table_options = (spec, variant, input_size, whatif)
     if profile is not None and profile.diagram is not None and not any(table_options):
         if reduce != Reduce.on:
             raise OptionError("--reduce draws from the table; with --result give --variant too")

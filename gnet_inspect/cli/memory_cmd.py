@@ -63,7 +63,7 @@ def memory(
     from gnet_inspect.render.memory_view import memory_view
     from gnet_inspect.reports.memory import memory_report
 
-    level, chosen = pick_level(depth, LEVELS[:4]), pick_optimizer(optimizer)
+    level, chosen = pick_level(depth, LEVELS[:4]), pick_optimizer(optimizer or "momentum")
     if measure_peak is not None:  # a device that cannot be had fails before any work
         from gnet_inspect.measure.devices import resolve_device
 

@@ -47,7 +47,7 @@ def profile(
         str, depth_option(DEPTHS, "modules", "; a training step: modules or branches")
     ] = "modules",
     phase: PhaseOption = "inference",
-    optimizer: OptimizerOption = "momentum",
+    optimizer: OptimizerOption = None,
     warmup: Annotated[
         int | None,
         typer.Option(
@@ -80,11 +80,14 @@ def profile(
     share of the MACs, and its achieved FLOP/s. A training step times each block's forward
     and backward, the aux heads' rows, the loss and the optimizer.
     """
+    from gnet_inspect.errors import OptionError
     from gnet_inspect.measure.levels import pick_phase
     from gnet_inspect.measure.optimizers import pick_optimizer
 
     train = pick_phase(phase) == "train"
-    chosen = pick_optimizer(optimizer)
+    if optimizer is not None and not train:
+        raise OptionError("--optimizer steps a training step; give --pass train with it")
+    chosen = pick_optimizer(optimizer or "momentum")
     network = load(spec, variant, reduce, whatif)
     if train:
         from gnet_inspect.render.step_view import step_view

@@ -11,6 +11,8 @@ the id ``point-<block id>``; the two ceilings ``ceiling-compute`` and ``ceiling-
 
 from __future__ import annotations
 
+import math
+import textwrap
 from typing import TYPE_CHECKING
 
 from gnet_inspect.errors import ResultError
@@ -27,11 +29,12 @@ __all__ = ["draw_roofline", "roofline_points"]
 def roofline_points(profile: LatencyProfile) -> list[tuple[BlockLatency, float, float]]:
     """Each block with FLOPs: the block, its intensity (FLOPs per byte) and its FLOP/s."""
     batch = profile.settings.batch_size
-    return [
+    points = [
         (b, profile.intensity(b), 2 * b.macs * batch / (b.latency.median_ms / 1e3))
         for b in profile.blocks
         if b.macs and b.traffic_bytes and b.latency.median_ms > 0
     ]
+    return [p for p in points if math.isfinite(p[2]) and p[1] > 0]
 
 
 def draw_roofline(profile: LatencyProfile, format: ChartFormat) -> bytes:
@@ -39,11 +42,23 @@ def draw_roofline(profile: LatencyProfile, format: ChartFormat) -> bytes:
     if profile.ceilings is None:
         raise ResultError("this profile has no measured ceilings to draw a roofline under")
     ceilings = profile.ceilings
-    margins = (0.8, 0.2, 0.45, 1.0)
-    return draw_chart((7.5, 5.5), margins, lambda f: _paint(f, profile, ceilings), format)
+    notes = _notes(profile, ceilings)
+    margins = (0.8, 0.2, 0.45, 0.7 + 0.11 * len(notes))
+    size = (7.5, 5.0 + 0.11 * len(notes))
+    return draw_chart(size, margins, lambda f: _paint(f, profile, ceilings, notes), format)
 
 
-def _paint(figure: Figure, profile: LatencyProfile, ceilings: Ceilings) -> None:
+def _notes(profile: LatencyProfile, ceilings: Ceilings) -> list[str]:
+    """The lines under the chart: how the ceilings were measured, and what is not placed."""
+    placed = {block.id for block, _, _ in roofline_points(profile)}
+    unplaced = [b.id for b in profile.blocks if b.id not in placed]
+    notes = [f"compute ceiling: {ceilings.compute_how}", f"bandwidth: {ceilings.bandwidth_how}"]
+    if unplaced:
+        notes.append(f"not placed (no FLOPs, or no time): {', '.join(unplaced)}")
+    return [line for note in notes for line in textwrap.wrap(note, 160)]
+
+
+def _paint(figure: Figure, profile: LatencyProfile, ceilings: Ceilings, notes: list[str]) -> None:
     from matplotlib.ticker import FuncFormatter, NullFormatter
 
     axes = figure.add_subplot()
@@ -98,8 +113,4 @@ def _paint(figure: Figure, profile: LatencyProfile, ceilings: Ceilings) -> None:
         loc="left",
         fontsize=10,
     )
-    unplaced = [b.id for b in profile.blocks if b not in {p[0] for p in points}]
-    notes = [f"compute ceiling: {ceilings.compute_how}", f"bandwidth: {ceilings.bandwidth_how}"]
-    if unplaced:
-        notes.append(f"no FLOPs to place: {', '.join(unplaced)}")
     figure.text(0.01, 0.01, "\n".join(notes), ha="left", va="bottom", fontsize=6, color="#666666")

@@ -1,8 +1,9 @@
 """A diagram coloured by cost: each node's fill from a colour scale of its MACs, parameters,
 memory or measured latency, and the scale's legend.
 
-The scale is linear from zero to the largest value drawn (matplotlib's ``YlOrRd``: pale is
-cheap, dark red is dear), so a node twice as dark costs about twice as much. A node with no
+The scale runs linearly in value from zero to the largest value drawn (matplotlib's
+``YlOrRd``: pale yellow is cheap, dark red is dear; the legend gives the value at five
+points of it). A node with no
 value (the input, the outputs, an aux head in a latency profile, which does not run at
 inference) stays white and the legend says so. Memory is a node's weights and its output
 activations, float32, for one image: what it holds, whatever ran it.

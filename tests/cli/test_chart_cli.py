@@ -115,6 +115,14 @@ def test_result_files_that_are_not_one_fail_in_one_line(cli, saved, tmp_path):
     bad_block["blocks"][0]["macs"] = "many"
     flops = tmp_path / "flops.json"
     assert cli("flops", "--format", "json", "-o", str(flops)).code == 0
+    huge, twice, flat = json.loads(whole), json.loads(whole), json.loads(whole)
+    huge["blocks"][0]["macs"] = 10**30
+    twice["blocks"][1]["id"] = twice["blocks"][0]["id"]
+    flat["ceilings"]["bandwidth_bytes_per_s"] = 1e-300  # a ridge past any float
+    train = tmp_path / "train.json"
+    run = cli("profile", "--pass", "train", "--variant", "torchvision", "--input-size", "64",
+              "--warmup", "0", "--repeats", "1", "--format", "json", "-o", str(train))  # fmt: skip
+    assert run.code == 0, run.err
     cases = {
         _write(tmp_path / "cut.json", whole[: len(whole) // 2]): "not JSON (truncated?)",
         str(flops): "not a gnet-inspect profile result",
@@ -123,6 +131,11 @@ def test_result_files_that_are_not_one_fail_in_one_line(cli, saved, tmp_path):
         _write(tmp_path / "type.json", json.dumps(bad_block)): "expected int, found a string",
         _write(tmp_path / "list.json", "[1, 2]"): "expected an object, found a list",
         str(tmp_path / "none.json"): "no such file",
+        _write(tmp_path / "deep.json", "[" * 100_000): "nested too deep",
+        _write(tmp_path / "huge.json", json.dumps(huge)): "a count out of range",
+        _write(tmp_path / "twice.json", json.dumps(twice)): "block 'conv1' twice",
+        _write(tmp_path / "flat.json", json.dumps(flat)): "their ratio finite",
+        str(train): "a training-step profile; the pictures draw an inference profile",
         str(tmp_path): "not a regular file",
     }
     for path, fragment in cases.items():
@@ -149,6 +162,14 @@ def test_blocks_that_are_not_in_the_saved_graph_are_refused(cli, saved, tmp_path
     document["blocks"][0]["id"] = "conv9"
     path = _write(tmp_path / "joined.json", json.dumps(document))
     assert_one_line_error(cli("chart", path), "blocks conv9 not in the graph of table")
+
+
+def test_a_saved_profile_is_drawn_whole_at_its_own_depth(cli, saved):
+    run = cli("diagram", "--result", str(saved), "--depth", "branches")
+    assert_one_line_error(run, "was profiled at depth modules")
+    run = cli("diagram", "--result", str(saved), "--module", "inception_3a")
+    assert_one_line_error(run, "a saved profile colours the whole network")
+    assert_one_line_error(cli("profile", "--optimizer", "adam"), "give --pass train with it")
 
 
 def test_latency_colours_need_a_result_and_charts_need_a_chart_format(cli, saved):

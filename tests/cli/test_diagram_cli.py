@@ -200,7 +200,7 @@ def test_docs_failing_to_write_one_file_removes_the_ones_it_wrote(cli, monkeypat
         replace(src, dst)
 
     monkeypatch.setattr(os, "replace", replace_then_fill_the_disk)
-    run = cli("docs", str(folder), "--module", "conv2")  # no naive figure: one build
+    run = cli("docs", str(folder), "--module", "conv2", "--no-pictures")  # one build, no profile
     assert_one_line_error(run, "No space left on device")
     assert len(calls) == 3
     assert sorted(path.name for path in folder.iterdir()) == ["index.md", "notes.md"]

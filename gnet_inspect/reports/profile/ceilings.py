@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 
 import torch
 
+from gnet_inspect.errors import DeviceError
+from gnet_inspect.measure.memory import is_out_of_memory
 from gnet_inspect.reports.profile.result import Ceilings
 
 __all__ = ["measure_ceilings"]
@@ -31,13 +34,27 @@ def measure_ceilings(device: torch.device, dtype: torch.dtype) -> Ceilings:
     kind = "cuda" if device.type == "cuda" else "cpu"
     n, copied = _MATRIX[kind], _COPY_BYTES[kind]
     name = str(dtype).removeprefix("torch.")
-    matmul_s = _matmul_seconds(n, device, dtype)
-    copy_s = _copy_seconds(copied, device, dtype)
+    current = torch.cuda.device(device) if kind == "cuda" else nullcontext()
+    try:
+        with current:  # events record on this device's stream
+            matmul_s = _matmul_seconds(n, device, dtype)
+            copy_s = _copy_seconds(copied, device, dtype)
+    except (RuntimeError, MemoryError) as exc:
+        if not is_out_of_memory(exc):
+            raise
+        raise DeviceError(
+            f"measuring {device}'s ceilings (a {n}×{n} product, a {copied // 2**20} MiB copy) "
+            "needs more memory than is free there; free some, or profile on another device"
+        ) from None
+    tf32 = ""
+    if kind == "cuda" and dtype == torch.float32:
+        tf32 = f", TF32 {'on' if torch.backends.cuda.matmul.allow_tf32 else 'off'} for it"
+        tf32 += f" ({'on' if torch.backends.cudnn.allow_tf32 else 'off'} for convolutions)"
     clock = "CUDA events" if kind == "cuda" else "time.perf_counter_ns"
     return Ceilings(
         compute_flops_per_s=2 * n**3 / matmul_s,
         compute_how=f"torch.mm of two {n}×{n} {name} matrices: 2n³ FLOPs, best of {_RUNS} "
-        f"runs ({clock})",
+        f"runs ({clock}){tf32}",
         bandwidth_bytes_per_s=2 * copied / copy_s,
         bandwidth_how=f"copy_ of {copied // 2**20} MiB of {name}: bytes read and "
         f"written, best of {_RUNS} runs ({clock})",

@@ -45,7 +45,7 @@ from gnet_inspect.reports.profile.timing import (
 )
 from gnet_inspect.spec.schema import NetworkSpec
 
-__all__ = ["build_network", "check_options", "profile_latency"]
+__all__ = ["block_type", "build_network", "check_options", "profile_latency"]
 
 
 def profile_latency(
@@ -179,6 +179,20 @@ def check_options(*, depth: str, depths: tuple[Level, ...] = DEPTHS, **counts: i
     return pick_level(depth, depths)
 
 
+def block_type(
+    block: Block, model: GoogLeNet, modules: dict[str, ModuleMeasure] | None = None
+) -> str:
+    """A block's type in the paper's words: its row's (``inception``), a branch's layers
+    (``ch3x3red → ch3x3``), a layer's kind (from ``modules``), or ``concat``."""
+    if block.kind == "row":
+        return model.spec.row(block.row).printed.type
+    if block.kind == "branch":
+        return " → ".join(name for name, _ in model.get_submodule(block.name).named_children())
+    if block.kind == "layer" and modules is not None:
+        return modules[block.name].kind
+    return block.kind
+
+
 @dataclass(frozen=True)
 class _Costs:
     """What each block costs besides time: its layers' counts, its least activation traffic
@@ -209,16 +223,8 @@ def _profile(
 
 
 def _block(block: Block, model: GoogLeNet, costs: _Costs, samples: list[float]) -> BlockLatency:
-    """A block's record; a branch's type names its layers in the paper's words
-    (``ch3x3red → ch3x3``)."""
-    if block.kind == "row":
-        type_ = model.spec.row(block.row).printed.type
-    elif block.kind == "branch":
-        type_ = " → ".join(name for name, _ in model.get_submodule(block.name).named_children())
-    elif block.kind == "layer":
-        type_ = costs.modules[block.name].kind
-    else:
-        type_ = "concat"
+    """A block's record, with its type (``block_type``) and costs."""
+    type_ = block_type(block, model, costs.modules)
     module = costs.modules.get(block.name)
     params = module.params.params if module is not None else 0
     traffic = costs.traffic.get(block.name, Traffic(0, 0))

@@ -34,6 +34,8 @@ from gnet_inspect.spec.notation import Size
 __all__ = ["MAX_RESULT_BYTES", "check_same_table", "load_profile"]
 
 MAX_RESULT_BYTES = 64 * 2**20
+_MAX_ITEMS = 10_000  # blocks, nodes, edges: GoogLeNet at every operation has a few hundred
+_MAX_INT = 2**53  # what a float holds exactly; no count here comes near it
 _HOW = "write one with gnet-inspect profile --format json -o FILE"
 T = TypeVar("T")
 
@@ -60,6 +62,10 @@ def load_profile(path: str | Path) -> LatencyProfile:
         raise ResultError(
             f"{name}: not JSON (truncated?) at line {exc.lineno} column {exc.colno}: "
             f"{exc.msg}; {_HOW}"
+        ) from None
+    except (RecursionError, ValueError):  # nested too deep, or a number of thousands of digits
+        raise ResultError(
+            f"{name}: not a profile result (nested too deep or a huge number)"
         ) from None
     except OSError as exc:
         raise ResultError(f"{name}: cannot be read: {exc.strerror}") from None
@@ -117,10 +123,16 @@ class _Reader:
         if (isinstance(value, bool) and kind is not bool) or not isinstance(value, accepted):
             raise self.fail(path, f"expected {kind.__name__}, found {_kind(value)}")
         if kind is float:
+            if isinstance(value, int) and abs(value) >= _MAX_INT:
+                raise self.fail(path, "a number out of range")
             number = float(cast(float, value))
-            if not math.isfinite(number):
-                raise self.fail(path, "expected a finite number")
+            if not math.isfinite(number) or number < 0:
+                raise self.fail(path, "expected a finite number, not negative")
             return cast(T, number)
+        if kind is int and not 0 <= cast(int, value) < _MAX_INT:
+            raise self.fail(path, f"a count out of range (0 to 2**53): {str(value)[:20]}")
+        if kind is list and len(cast(list[object], value)) > _MAX_ITEMS:
+            raise self.fail(path, f"more than {_MAX_ITEMS} entries: not a profile")
         return cast(T, value)
 
     def optional(self, data: dict[str, Any], key: str, where: str, kind: type[T]) -> T | None:
@@ -147,14 +159,17 @@ class _Reader:
             found = data.get("format")
             what = "no 'format' key" if found is None else f"format {str(found)[:40]!r}"
             raise ResultError(f"{self.name}: not a gnet-inspect profile result ({what}); {_HOW}")
+        if data.get("pass") == "train":
+            raise ResultError(
+                f"{self.name}: a training-step profile; the pictures draw an inference "
+                "profile (gnet-inspect profile without --pass train)"
+            )
         version = data.get("version")
         if version != RESULT_VERSION:
             raise ResultError(
                 f"{self.name}: profile result version {str(version)[:20]}, and this "
                 f"gnet-inspect reads version {RESULT_VERSION}; profile again with this version"
             )
-        if data.get("pass") == "train":
-            raise ResultError(f"{self.name}: a training-step profile; charts draw inference")
         settings = self.settings(data.get("settings"), "settings")
         blocks = self.items(data, "blocks", "", self.block)
         diagram = self.graph(data.get("diagram"), "diagram")
@@ -167,6 +182,10 @@ class _Reader:
             aux=self.items(data, "aux", "", self.aux),
             diagram=diagram,
         )
+        ids = [b.id for b in blocks]
+        if len(set(ids)) < len(ids):
+            twice = next(i for i in ids if ids.count(i) > 1)
+            raise ResultError(f"{self.name}: block '{twice[:40]}' twice: not one profile; {_HOW}")
         nodes = {node.id for node in diagram.nodes}
         strangers = [b.id for b in blocks if b.id not in nodes]
         if strangers or not blocks:
@@ -206,16 +225,12 @@ class _Reader:
             k: self.field(data, k, where, int)
             for k in ("macs", "params", "weight_bytes", "read_bytes", "written_bytes")
         }
-        if any(v < 0 for v in counts.values()):
-            raise self.fail(where, "a negative count")
         latency = LatencyStats(
             self.field(data, "latency_ms", where, float),
             self.field(data, "latency_p10_ms", where, float),
             self.field(data, "latency_p90_ms", where, float),
             self.field(data, "samples", where, int),
         )
-        if latency.median_ms < 0:
-            raise self.fail(f"{where}.latency_ms", "a negative latency")
         return BlockLatency(
             text["id"], text["row"], text["kind"], text["type"], counts.pop("macs"), latency,
             **counts,
@@ -227,8 +242,8 @@ class _Reader:
         data = self.mapping(value, where)
         compute = self.field(data, "compute_flops_per_s", where, float)
         bandwidth = self.field(data, "bandwidth_bytes_per_s", where, float)
-        if compute <= 0 or bandwidth <= 0:
-            raise self.fail(where, "ceilings must be positive")
+        if compute <= 0 or bandwidth <= 0 or not math.isfinite(compute / bandwidth):
+            raise self.fail(where, "ceilings must be positive, their ratio finite")
         return Ceilings(
             compute, self.field(data, "compute_how", where, str),
             bandwidth, self.field(data, "bandwidth_how", where, str),

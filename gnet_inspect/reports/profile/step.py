@@ -13,7 +13,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from gnet_inspect.errors import DeviceError, OptionError
+from gnet_inspect.errors import OptionError
 from gnet_inspect.measure.devices import DtypeName, resolve_device, resolve_dtype
 from gnet_inspect.measure.measure import Measurement, measure, network_spec
 from gnet_inspect.measure.memory import forward_peak_elements, require_memory
@@ -21,7 +21,7 @@ from gnet_inspect.measure.optimizers import OptimizerName, pick_optimizer
 from gnet_inspect.measure.training import step_memory, training_loss
 from gnet_inspect.model import GoogLeNet
 from gnet_inspect.reports.flops import BreakdownRow, break_down
-from gnet_inspect.reports.profile.latency import build_network, check_options
+from gnet_inspect.reports.profile.latency import block_type, build_network, check_options
 from gnet_inspect.reports.profile.placement import (
     check_dtype,
     check_forward,
@@ -107,7 +107,11 @@ def profile_training(
     counts = _macs(measured, level)
     _require_memory(measured, torch_device, torch_dtype, optimizer_name, batch_size)
     del measured
-    model = network if isinstance(network, GoogLeNet) else build_network(spec)
+    if isinstance(network, GoogLeNet):
+        model = network
+    else:
+        with torch.random.fork_rng(devices=[]):  # initialising draws: the caller's generator
+            model = build_network(spec)
     shape = (batch_size, spec.input.channels, size, size)
     with running(model, torch_device, torch_dtype, channels_last, shape, train=True) as x:
         check_forward(model, x, model.row_ids)
@@ -141,13 +145,16 @@ def _require_memory(
     optimizer: OptimizerName,
     batch_size: int,
 ) -> None:
-    """Refuses a step that would not fit, before allocating: the weights' copies, their
-    gradients and optimizer state, the activations saved for backward and, on top, the
-    forward pass's peak of live activations (what backward's gradients need at most)."""
+    """Refuses a step that would not fit, before allocating: the weights' copies (beside the
+    float32 originals on the CPU), their gradients and optimizer state, the activations saved
+    for backward and, on top, the forward pass's peak of live activations (what backward's
+    gradients need at most)."""
     memory = step_memory(measured.spec, measured.input_size, dtype, optimizer, batch_size)
     element = torch.empty((), dtype=dtype).element_size()
+    placed = memory.weight_bytes + memory.buffer_bytes  # the copies a step runs on
+    originals = 4 * sum(m.params.params for m in measured.modules.values() if "." not in m.name)
     costs = {
-        "weights": memory.weight_bytes + memory.buffer_bytes,
+        "weights": placed + (originals if device.type == "cpu" else 0),
         "gradients and optimizer state": memory.gradient_bytes + memory.optimizer_bytes,
         "activations": sum(memory.saved.values())
         + batch_size * element * forward_peak_elements(measured),
@@ -200,7 +207,7 @@ def _step(
 def _logits(output: object) -> Tensor:
     logits = getattr(output, "logits", output)
     if not isinstance(logits, Tensor):
-        raise DeviceError("the network returned no tensor of class scores")
+        raise OptionError("the network returned no tensor of class scores to train on")
     return logits.flatten(1)
 
 
@@ -229,14 +236,7 @@ def _block(
     """A block's record; a branch's type names its layers (``ch3x3red → ch3x3``), a head
     row's its kind."""
     count = counts.get(block.name)
-    if block.kind == "row":
-        type_ = model.spec.row(block.row).printed.type
-    elif block.kind == "branch":
-        type_ = " → ".join(name for name, _ in model.get_submodule(block.name).named_children())
-    elif block.kind == "head":
-        type_ = count.kind if count is not None else ""
-    else:
-        type_ = "concat"
+    type_ = count.kind if block.kind == "head" and count is not None else block_type(block, model)
     backward = samples.backward[block.name]
     return StepBlock(
         id=block.name,

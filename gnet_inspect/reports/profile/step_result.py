@@ -12,7 +12,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from gnet_inspect.reports.profile.result import LatencyStats, ProfileSettings
+from gnet_inspect.reports.profile.result import (
+    RESULT_FORMAT,
+    RESULT_VERSION,
+    LatencyStats,
+    ProfileSettings,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -139,8 +144,10 @@ class StepProfile:
     def summary(self) -> dict[str, Any]:
         """The settings, the whole step, every part, the sums and the gap."""
         return {
-            "settings": asdict(self.settings),
+            "format": RESULT_FORMAT,
+            "version": RESULT_VERSION,
             "pass": "train",
+            "settings": asdict(self.settings),
             "optimizer": self.optimizer,
             "end_to_end": asdict(self.end_to_end),
             "stamped_steps": asdict(self.stamped_steps),
