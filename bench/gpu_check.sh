@@ -50,6 +50,17 @@ python3 -c 'from gnet_inspect.cli.main import run; run()' profile --pass train -
     --batch-size 32 --dtype bfloat16 --channels-last --depth branches --repeats 50 \
     --format markdown -o "$OUT/profile-train-cuda-b32-bfloat16-branch.md" || status=1
 
+# A saved GPU profile: `gnet-inspect chart` and `docs --result` draw it later on any machine.
+python3 -c 'from gnet_inspect.cli.main import run; run()' profile --device cuda \
+    --batch-size 32 --dtype float16 --channels-last --repeats 200 \
+    --format json -o "$OUT/result-cuda-b32-float16.json" || status=1
+if python3 -c 'import matplotlib' 2>/dev/null; then
+    for kind in shares roofline; do
+        python3 -c 'from gnet_inspect.cli.main import run; run()' chart \
+            "$OUT/result-cuda-b32-float16.json" --kind "$kind" -o "$OUT/$kind-cuda.svg" || status=1
+    done
+fi
+
 for batch in 1 32; do
     python3 -c 'from gnet_inspect.cli.main import run; run()' memory --measure cuda \
         --batch-size "$batch" --format markdown -o "$OUT/memory-cuda-b$batch.md" || status=1

@@ -72,7 +72,9 @@ def draw_chart(
             left=left / width, right=1 - right / width, top=1 - top / height, bottom=bottom / height
         )
         paint(figure)
-        figure.savefig(buffer, format=format, metadata=_METADATA[format], dpi=150)
+        # PNG: zlib's level 3 of 9, a few percent larger and half the time to write.
+        extra: dict[str, Any] = {"pil_kwargs": {"compress_level": 3}} if format == "png" else {}
+        figure.savefig(buffer, format=format, metadata=_METADATA[format], dpi=150, **extra)
     return buffer.getvalue()
 
 

@@ -85,17 +85,19 @@ def _paint(figure: Figure, profile: LatencyProfile, rows: list[ShareRow]) -> Non
     gap = 1 if any(r.aux for r in rows) else 0
     positions = [i + (gap if row.aux else 0) for i, row in enumerate(rows)]
     for m, measure in enumerate(MEASURES):
-        for row, y in zip(rows, positions, strict=True):
-            value = row.shares[measure]
-            if value is None:
-                continue
-            (patch,) = axes.barh(
-                y - 0.4 + (m + 0.5) * bar,
-                value,
-                height=bar,
-                color=COLORS[measure],
-                label=_LABELS[measure] if row is rows[0] else None,
-            )
+        drawn = [
+            (row, y)
+            for row, y in zip(rows, positions, strict=True)
+            if row.shares[measure] is not None
+        ]
+        bars = axes.barh(
+            [y - 0.4 + (m + 0.5) * bar for _, y in drawn],
+            [row.shares[measure] or 0.0 for row, _ in drawn],
+            height=bar,
+            color=COLORS[measure],
+            label=_LABELS[measure],
+        )
+        for patch, (row, _) in zip(bars.patches, drawn, strict=True):
             patch.set_gid(f"bar-{measure}-{row.id}")
     axes.set_yticks(positions, [row.id for row in rows])
     axes.invert_yaxis()
