@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
@@ -31,6 +30,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_setup import arguments, environment, machine_line
 from contention import QUIET, uncontended
 from handwritten_googlenet import HandwrittenGoogLeNet, copy_weights
 
@@ -38,13 +38,12 @@ from gnet_inspect.measure.devices import resolve_device
 from gnet_inspect.model import build_model
 from gnet_inspect.render.profile_view import profile_markdown
 from gnet_inspect.reports.profile.latency import profile_latency
-from gnet_inspect.reports.profile.placement import device_name
 from gnet_inspect.reports.profile.result import LatencyProfile
 from gnet_inspect.spec.loader import load_spec
 
 
 def main() -> int:
-    args = _arguments()
+    args = arguments(__doc__.split("\n")[0], 10, 100, 200)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
@@ -58,8 +57,9 @@ def main() -> int:
         "warmup": args.warmup,
         "repeats": args.repeats,
     }
-    lines = [_environment(device, args)]
-    results: dict[str, Any] = {"environment": _environment_data(device, args)}
+    env = environment(device, args)
+    lines = [_heading(env, args)]
+    results: dict[str, Any] = {"environment": env}
 
     log: list[str] = []
 
@@ -96,49 +96,12 @@ def main() -> int:
 _DEPTHS = ("modules", "branches")
 
 
-def _arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--dtype", default="float32", choices=["float32", "float16", "bfloat16"])
-    parser.add_argument("--batch-size", type=int, default=1)
-    parser.add_argument("--input-size", type=int, default=224)
-    parser.add_argument("--warmup", type=int, default=10)
-    parser.add_argument("--repeats", type=int, default=100)
-    parser.add_argument("--runs", type=int, default=3, help="profiles for repeatability")
-    parser.add_argument("--speed-pairs", type=int, default=200, help="interleaved pairs")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    parser.add_argument("--out", type=Path, default=None)
-    return parser.parse_args()
-
-
-def _environment_data(device: torch.device, args: argparse.Namespace) -> dict[str, Any]:
-    return {
-        "device": str(device),
-        "device_name": device_name(device),
-        "cpu": device_name(torch.device("cpu")),
-        "cpu_cores": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "torch": torch.__version__,
-        "cuda": torch.version.cuda,
-        "load_average_1min": os.getloadavg()[0],
-        "dtype": args.dtype,
-        "batch_size": args.batch_size,
-        "input_size": args.input_size,
-        "warmup": args.warmup,
-        "repeats": args.repeats,
-        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
-    }
-
-
-def _environment(device: torch.device, args: argparse.Namespace) -> str:
-    env = _environment_data(device, args)
+def _heading(env: dict[str, Any], args: argparse.Namespace) -> str:
     return (
         f"### Profile fidelity: {env['device']} ({env['device_name']}), {args.dtype}, "
         f"batch {args.batch_size}, input {args.input_size}\n\n"
-        f"- Machine: {env['cpu']}, {env['cpu_cores']} cores, torch {env['torch']} "
-        f"({env['torch_threads']} threads), CUDA {env['cuda']}; 1-min load average "
-        f"{env['load_average_1min']:.2f} at the start; {env['date']}.\n"
-        f"- Network: the `paper` variant (Table 1), inference (eval mode, inference_mode); "
+        + machine_line(env)
+        + f"- Network: the `paper` variant (Table 1), inference (eval mode, inference_mode); "
         f"{args.warmup} warm-up and {args.repeats} timed passes of each kind per profile.\n"
     )
 

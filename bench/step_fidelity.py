@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
@@ -35,13 +34,13 @@ from torch import Tensor, nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_setup import arguments, environment, machine_line
 from contention import QUIET, uncontended
 from handwritten_googlenet import HandwrittenGoogLeNet, copy_weights
 
 from gnet_inspect.measure.devices import resolve_device, resolve_dtype
 from gnet_inspect.model import build_model
 from gnet_inspect.render.step_view import step_markdown
-from gnet_inspect.reports.profile.placement import device_name
 from gnet_inspect.reports.profile.step import profile_training
 from gnet_inspect.reports.profile.step_result import StepProfile
 from gnet_inspect.spec.loader import load_spec
@@ -51,7 +50,7 @@ _REPEAT_FLOOR, _SPEED_FLOOR = 0.03, 0.98
 
 
 def main() -> int:
-    args = _arguments()
+    args = arguments(__doc__.split("\n")[0], 5, 30, 60)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
@@ -64,7 +63,7 @@ def main() -> int:
         "warmup": args.warmup,
         "repeats": args.repeats,
     }
-    env = _environment(device, args)
+    env = environment(device, args)
     results: dict[str, Any] = {"environment": env}
     log: list[str] = []
 
@@ -100,48 +99,12 @@ def main() -> int:
     return 0 if ok else 1
 
 
-def _arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--dtype", default="float32", choices=["float32", "float16", "bfloat16"])
-    parser.add_argument("--batch-size", type=int, default=1)
-    parser.add_argument("--input-size", type=int, default=224)
-    parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=30)
-    parser.add_argument("--runs", type=int, default=3, help="profiles for repeatability")
-    parser.add_argument("--speed-pairs", type=int, default=60, help="interleaved step pairs")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    parser.add_argument("--out", type=Path, default=None)
-    return parser.parse_args()
-
-
-def _environment(device: torch.device, args: argparse.Namespace) -> dict[str, Any]:
-    return {
-        "device": str(device),
-        "device_name": device_name(device),
-        "cpu": device_name(torch.device("cpu")),
-        "cpu_cores": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "torch": torch.__version__,
-        "cuda": torch.version.cuda,
-        "load_average_1min": os.getloadavg()[0],
-        "dtype": args.dtype,
-        "batch_size": args.batch_size,
-        "input_size": args.input_size,
-        "warmup": args.warmup,
-        "repeats": args.repeats,
-        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
-    }
-
-
 def _heading(env: dict[str, Any], args: argparse.Namespace) -> str:
     return (
         f"### Training-step profile fidelity: {env['device']} ({env['device_name']}), "
         f"{args.dtype}, batch {args.batch_size}, input {args.input_size}\n\n"
-        f"- Machine: {env['cpu']}, {env['cpu_cores']} cores, torch {env['torch']} "
-        f"({env['torch_threads']} threads), CUDA {env['cuda']}; 1-min load average "
-        f"{env['load_average_1min']:.2f} at the start; {env['date']}.\n"
-        f"- Network: the `paper` variant (Table 1) with its aux heads, SGD with momentum; "
+        + machine_line(env)
+        + f"- Network: the `paper` variant (Table 1) with its aux heads, SGD with momentum; "
         f"{args.warmup} warm-up and {args.repeats} timed steps of each kind per profile.\n"
     )
 

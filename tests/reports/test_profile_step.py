@@ -7,6 +7,7 @@ how fast anything is (bench/profile_fidelity.py --pass train does).
 
 from __future__ import annotations
 
+import statistics
 import time
 
 import pytest
@@ -164,8 +165,9 @@ def test_time_in_a_blocks_forward_and_backward_is_charged_to_that_block():
         model, lambda: model(x).sum(), lambda: None, blocks, torch.device("cpu"), 0, 3
     )
     assert min(samples.forward["slow"]) >= 20 and min(samples.backward["slow"] or [0]) >= 30
-    for fast in ("first", "last"):
-        assert max(samples.forward[fast]) < 20 and max(samples.backward[fast] or [99]) < 20
+    for fast in ("first", "last"):  # medians: a shared machine may stall any one step
+        assert statistics.median(samples.forward[fast]) < 10
+        assert statistics.median(samples.backward[fast] or [99]) < 10
     assert min(samples.plain) >= 50
     assert samples.backward_order == ["last", "slow", "first"]
     assert all(not m._backward_hooks and not m._backward_pre_hooks for m in model.modules())

@@ -39,7 +39,14 @@ from torch import Tensor, nn
 
 from gnet_inspect.measure.levels import Level
 from gnet_inspect.measure.tree import ModuleTree
-from gnet_inspect.reports.profile.timing import Block, Clock, Progress, make_clock, plan_blocks
+from gnet_inspect.reports.profile.timing import (
+    Block,
+    Clock,
+    Progress,
+    interleave,
+    make_clock,
+    plan_blocks,
+)
 
 __all__ = ["StepSamples", "plan_step_blocks", "time_steps"]
 
@@ -138,14 +145,10 @@ def time_steps(
         end_whole()
         whole.finish()
 
-    for phase, rounds in (("warm-up", warmup), ("timing", repeats)):
-        for i in range(rounds):
-            for run in (stamped, plain) if i % 2 == 0 else (plain, stamped):
-                run()
-            if phase == "timing":
-                _record(samples, blocks, slot, backward_slot, order, clock, whole)
-            if on_progress is not None:
-                on_progress(phase, i + 1, rounds)
+    def record() -> None:
+        _record(samples, blocks, slot, backward_slot, order, clock, whole)
+
+    interleave(stamped, plain, record, warmup, repeats, on_progress)
     for name, times in samples.backward.items():
         if not times:
             samples.backward[name] = None

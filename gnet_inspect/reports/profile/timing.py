@@ -42,6 +42,7 @@ __all__ = [
     "Depth",
     "Progress",
     "Samples",
+    "interleave",
     "make_clock",
     "plan_blocks",
     "time_passes",
@@ -207,15 +208,32 @@ def time_passes(
         end_whole()
         whole.finish()
 
+    def record() -> None:
+        _record(samples, blocks, slot, clock, whole)
+
+    interleave(stamped, plain, record, warmup, repeats, on_progress)
+    return samples
+
+
+def interleave(
+    stamped: Callable[[], None],
+    plain: Callable[[], None],
+    record: Callable[[], None],
+    warmup: int,
+    repeats: int,
+    on_progress: Progress | None,
+) -> None:
+    """Runs ``warmup`` then ``repeats`` rounds of one ``stamped`` and one ``plain`` run,
+    alternating which comes first so that drift reaches both alike, and ``record``s each
+    timed round."""
     for phase, rounds in (("warm-up", warmup), ("timing", repeats)):
         for i in range(rounds):
             for run in (stamped, plain) if i % 2 == 0 else (plain, stamped):
                 run()
             if phase == "timing":
-                _record(samples, blocks, slot, clock, whole)
+                record()
             if on_progress is not None:
                 on_progress(phase, i + 1, rounds)
-    return samples
 
 
 def _record(
