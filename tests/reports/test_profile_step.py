@@ -264,3 +264,24 @@ def test_a_network_without_class_scores_cannot_be_trained(tmp_path):
     )
     with pytest.raises(OptionError, match=r"needs class scores .* ends in a 8×8×4 map"):
         profile_training(load_spec(table), warmup=0, repeats=1)
+
+
+def test_every_step_starts_from_the_same_weights_so_the_network_never_learns_its_batch(specs):
+    # Trained over and over on one batch, this network's loss is 0 within twenty steps and
+    # every gradient zero; the profile must time real steps, so each starts where the first did.
+    from gnet_inspect.reports.profile.step import _step
+
+    model = build_model(specs["torchvision"]).train()
+    first = [p.detach().clone() for p in model.parameters()]
+    x = torch.randn(1, 3, 64, 64)
+    step, finish, reset = _step(model, x, "momentum")
+    losses = []
+    for _ in range(25):
+        reset()
+        loss = step()
+        losses.append(loss.item())
+        loss.backward()
+        finish()
+    assert min(losses) > 0.5 * losses[0] > 0  # no step learnt from the ones before
+    reset()
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), first, strict=True))

@@ -60,7 +60,10 @@ def profile_training(
 
     A step is the training-mode forward pass (the auxiliary heads on), the loss (the aux
     heads' weighted as the table says) on seeded random labels, ``backward()``, the
-    optimizer's ``step()`` and ``zero_grad()``. It runs on copies of the model's tensors: the
+    optimizer's ``step()`` and ``zero_grad()``. Between steps, untimed, the weights are put
+    back as they were before the first, so that every step computes what a step of real
+    training does rather than what a network that has learnt its one batch does (zero
+    gradients). It runs on copies of the model's tensors: the
     model is left as it was found, its weights, gradients, BatchNorm statistics, modes, hooks,
     device and dtype, and so are torch's random-number generators.
 
@@ -115,10 +118,10 @@ def profile_training(
     shape = (batch_size, spec.input.channels, size, size)
     with running(model, torch_device, torch_dtype, channels_last, shape, train=True) as x:
         check_forward(model, x, model.row_ids)
-        step, finish = _step(model, x, optimizer_name)
+        step, finish, reset = _step(model, x, optimizer_name)
         try:
             samples = time_steps(
-                model, step, finish, blocks, torch_device, warmup, repeats, on_progress
+                model, step, finish, blocks, torch_device, warmup, repeats, on_progress, reset
             )
         except NotImplementedError as exc:
             raise dtype_error(torch_device, torch_dtype, exc, None) from None
@@ -145,13 +148,13 @@ def _require_memory(
     optimizer: OptimizerName,
     batch_size: int,
 ) -> None:
-    """Refuses a step that would not fit, before allocating: the weights' copies (beside the
-    float32 originals on the CPU), their gradients and optimizer state, the activations saved
-    for backward and, on top, the forward pass's peak of live activations (what backward's
-    gradients need at most)."""
+    """Refuses a step that would not fit, before allocating: the weights' copies and the
+    values each step starts from (beside the float32 originals on the CPU), their gradients
+    and optimizer state, the activations saved for backward and, on top, the forward pass's
+    peak of live activations (what backward's gradients need at most)."""
     memory = step_memory(measured.spec, measured.input_size, dtype, optimizer, batch_size)
     element = torch.empty((), dtype=dtype).element_size()
-    placed = memory.weight_bytes + memory.buffer_bytes  # the copies a step runs on
+    placed = 2 * memory.weight_bytes + memory.buffer_bytes  # the copies, and where they start
     originals = 4 * sum(m.params.params for m in measured.modules.values() if "." not in m.name)
     costs = {
         "weights": placed + (originals if device.type == "cpu" else 0),
@@ -175,11 +178,16 @@ def _require_memory(
 
 def _step(
     model: GoogLeNet, x: Tensor, optimizer: OptimizerName
-) -> tuple[Callable[[], Tensor], Callable[[], None]]:
-    """The forward pass and loss of one step, and the optimizer's step and zeroing after it.
+) -> tuple[Callable[[], Tensor], Callable[[], None], Callable[[], None]]:
+    """The forward pass and loss of one step, the optimizer's step and zeroing after it, and
+    the reset before the next: the weights put back as they were before the first step.
 
-    The labels are seeded random classes; ``torch.optim`` is imported here only (it imports
-    torch's compiler, seconds on a small machine).
+    Without the reset the network would learn the one batch it is shown: after some twenty
+    steps its loss is 0 and every gradient is zero (passing through denormal numbers, which
+    a CPU computes many times slower), and later steps would time arithmetic on zeros. With
+    it, every step is the first step's arithmetic; the optimizer keeps its state (momentum,
+    Adam's moments) as in training. The labels are seeded random classes; ``torch.optim`` is
+    imported here only (it imports torch's compiler, seconds on a small machine).
     """
     import torch.optim
 
@@ -201,7 +209,14 @@ def _step(
         stepper.step()
         stepper.zero_grad(set_to_none=True)
 
-    return step, finish
+    with torch.no_grad():
+        start = [p.detach().clone() for p in params]
+
+    def reset() -> None:
+        with torch.no_grad():
+            torch._foreach_copy_(list[Tensor](params), start)
+
+    return step, finish, reset
 
 
 def _logits(output: object) -> Tensor:

@@ -98,13 +98,16 @@ def time_steps(
     warmup: int,
     repeats: int,
     on_progress: Progress | None = None,
+    reset: Callable[[], None] | None = None,
 ) -> StepSamples:
     """Runs ``warmup`` then ``repeats`` rounds of one stamped and one plain training step.
 
     ``step`` runs the forward pass and the loss and returns the loss; ``finish`` steps the
-    optimizer and zeroes the gradients. The caller puts ``model`` in training mode. Every
-    hook is removed when a stamped step ends, however it ends.
+    optimizer and zeroes the gradients; ``reset``, if given, runs before every step, untimed
+    (the caller's way to start each step from the same weights). The caller puts ``model``
+    in training mode. Every hook is removed when a stamped step ends, however it ends.
     """
+    before = reset or (lambda: None)
     marks = sorted({mark for b in blocks for mark in (b.start, b.end)})
     slot = {mark: i + _OWN for i, mark in enumerate(marks)}
     backward_slot = {b.name: i + _OWN + len(slot) for i, b in enumerate(blocks)}
@@ -127,6 +130,7 @@ def time_steps(
 
     def stamped() -> None:
         order.clear()
+        before()
         with _stamps_on(model, slot, clock, blocks, backward_slot, order):
             own[_STEP_START]()
             loss = step()
@@ -139,6 +143,7 @@ def time_steps(
         clock.finish()
 
     def plain() -> None:
+        before()
         start_whole()
         step().backward()  # type: ignore[no-untyped-call]
         finish()
