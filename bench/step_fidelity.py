@@ -264,19 +264,29 @@ def _stepper(
     model: nn.Module, loss: Callable[[], Tensor], device: torch.device
 ) -> Callable[[], float]:
     """One training step of ``model`` timed in ms (CUDA events on a GPU, the host clock on a
-    CPU), with its own SGD-with-momentum optimizer."""
+    CPU), with its own SGD-with-momentum optimizer; each step starts, untimed, from the same
+    weights, as the profile's do (else the network learns its one batch and its gradients
+    become zeros)."""
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     model.train()
+    params = list(model.parameters())
+    with torch.no_grad():
+        start_weights = [p.detach().clone() for p in params]
 
     def step() -> None:
         loss().backward()  # type: ignore[no-untyped-call]
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
 
+    def reset() -> None:
+        with torch.no_grad():
+            torch._foreach_copy_(params, start_weights)
+
     if device.type == "cuda":
         start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
 
         def cuda() -> float:
+            reset()
             start.record()
             step()
             end.record()
@@ -286,6 +296,7 @@ def _stepper(
         return cuda
 
     def cpu() -> float:
+        reset()
         begin = time.perf_counter_ns()
         step()
         return (time.perf_counter_ns() - begin) / 1e6
