@@ -36,9 +36,11 @@ class ShareRow:
 
 def share_rows(profile: LatencyProfile) -> list[ShareRow]:
     """The chart's rows: the blocks in table order, then the aux heads' rows."""
-    total_macs = sum(b.macs for b in profile.blocks)
-    total_params = sum(b.params for b in profile.blocks)
-    total_ms = profile.blocks_sum_ms
+    total_macs, total_params, total_ms = (
+        profile.total_macs,
+        profile.total_params,
+        profile.blocks_sum_ms,
+    )
 
     def percent(value: float, total: float) -> float:
         return 100 * value / total if total else 0.0

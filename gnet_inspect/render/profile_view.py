@@ -59,7 +59,7 @@ PROFILE_COLUMNS: tuple[Column[Record], ...] = (
     Column("MACs %", lambda r: f"{100 * r['share_macs']:.1f}" if r["macs"] else ""),
     Column("time÷MACs", _ratio, drop=2),
     Column("FLOP/s", lambda r: si(r["flops_per_s"]) if r["macs"] else "", drop=3),
-    Column("bound", lambda r: r.get("bound", ""), numeric=False, drop=6),
+    Column("bound", lambda r: r["bound"], numeric=False, drop=6),
 )
 
 

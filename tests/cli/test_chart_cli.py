@@ -177,3 +177,30 @@ def test_latency_colours_need_a_result_and_charts_need_a_chart_format(cli, saved
     assert_one_line_error(cli("diagram", "--color-by", "flops"), "unknown --color-by 'flops'")
     assert_one_line_error(cli("chart", str(saved), "--format", "dot"), "a chart is svg, png or pdf")
     assert_one_line_error(cli("chart", str(saved), "-o", "x.gif"), "cannot tell the format")
+
+
+def test_colouring_by_memory_weighs_weights_and_output_in_float32(cli, specs):
+    from gnet_inspect.measure.measure import measure
+
+    run = cli("diagram", "--color-by", "memory", "--format", "dot")
+    assert run.code == 0, run.err
+    lines = {
+        line.split(" [")[0].strip().strip('"'): line
+        for line in run.out.splitlines()
+        if " [label=" in line
+    }
+    measured = measure(specs["paper"])
+    held = {  # every row, the aux heads' too (an aux fc holds 2.1M weights)
+        r.id: 4 * (r.output.height * r.output.width * r.output.channels + r.params.params)
+        for r in (*measured.rows, *measured.aux_rows)
+    }
+    assert 'fillcolor="#800026"' in lines[max(held, key=lambda k: held[k])]
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    top = max(held.values())
+    for node, value in held.items():  # every row with a module on the one linear scale
+        if node not in lines:  # the softmax: in the loss, no node
+            continue
+        assert f'fillcolor="{to_hex(colormaps["YlOrRd"](value / top))}"' in lines[node], node
+    assert "weights + output, float32, one image" in run.out

@@ -70,6 +70,9 @@ def test_the_lines_under_the_table_add_up_the_parts():
     )
     assert "gap to the whole step +0.125 ms (+0.5%)" in text
     assert "Backward ran the blocks in this order: aux_4a.fc, pool1, conv1." in text
+    # 2 × (236,027,904 + 6,291,456 step MACs) × 2 images ÷ 26 ms
+    assert f"{2 * (2 * 118_013_952 + 3 * 2_097_152) * 2 / 0.026 / 1e9:.4g}GFLOP/s" in text
+    assert "76.9 images/s" in text  # 2 images ÷ 26 ms
     row = next(line for line in text.split("│conv1")[1:2])
     assert "118M" in row and "12.5" in row
 

@@ -175,6 +175,11 @@ class LatencyProfile:
         """The MACs of every block, per image."""
         return sum(b.macs for b in self.blocks)
 
+    @property
+    def total_params(self) -> int:
+        """The parameters of every block (the inference network's)."""
+        return sum(b.params for b in self.blocks)
+
     def records(self) -> list[dict[str, Any]]:
         """Every block as a flat dict of plain values: the rows of ``to_frame``.
 

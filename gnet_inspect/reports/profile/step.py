@@ -15,6 +15,7 @@ from torch import Tensor
 
 from gnet_inspect.errors import OptionError
 from gnet_inspect.measure.devices import DtypeName, resolve_device, resolve_dtype
+from gnet_inspect.measure.levels import Level
 from gnet_inspect.measure.measure import Measurement, measure, network_spec
 from gnet_inspect.measure.memory import forward_peak_elements, require_memory
 from gnet_inspect.measure.optimizers import OptimizerName, pick_optimizer
@@ -135,9 +136,9 @@ def profile_training(
     return _profile(settings, optimizer_name, model, blocks, counts, samples)
 
 
-def _macs(measured: Measurement, level: str) -> dict[str, BreakdownRow]:
+def _macs(measured: Measurement, level: Level) -> dict[str, BreakdownRow]:
     """Every entry of ``flops --pass train`` at ``level``, main path and aux heads, by id."""
-    breakdown = break_down(measured, "branches" if level == "branches" else "modules", "train")
+    breakdown = break_down(measured, level, "train")
     return {row.id: row for row in (*breakdown.rows, *breakdown.aux_rows)}
 
 
