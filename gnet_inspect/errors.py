@@ -45,11 +45,19 @@ class InputSizeError(GnetInspectError):
         message: the whole one-line message.
         row: the qualified id of the row that cannot take its input, when one does.
         reason: what is wrong with that row, without advice on the input size.
+        part: the branch or layer of a module row that cannot (``branch3x3.fork``), if any.
     """
 
-    def __init__(self, message: str, row: str | None = None, reason: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        row: str | None = None,
+        reason: str | None = None,
+        part: str | None = None,
+    ) -> None:
         self.row = row
         self.reason = reason or message
+        self.part = part
         super().__init__(message)
 
 

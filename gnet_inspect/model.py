@@ -15,6 +15,7 @@ from typing import Literal, NamedTuple
 import torch
 from torch import Tensor, nn
 
+from gnet_inspect.spec.branches import Branch, ConvLayer, PoolLayer, same_padding
 from gnet_inspect.spec.notation import Size
 from gnet_inspect.spec.schema import (
     AuxHead,
@@ -24,16 +25,19 @@ from gnet_inspect.spec.schema import (
     LayerStyle,
     LinearRow,
     LrnRow,
+    ModuleRow,
     NetworkSpec,
     PoolRow,
     Row,
     SoftmaxRow,
 )
-from gnet_inspect.spec.shapes import infer_shapes
+from gnet_inspect.spec.shapes import infer_shapes, layer_output
 
 __all__ = [
     "AuxClassifier",
+    "Branches",
     "ConvUnit",
+    "Fork",
     "GoogLeNet",
     "GoogLeNetOutput",
     "Inception",
@@ -51,7 +55,8 @@ class GoogLeNetOutput(NamedTuple):
 
 
 class ConvUnit(nn.Sequential):
-    """A convolution padded to keep its size ((k-1)/2), [BatchNorm,] then a ReLU (the paper's rule).
+    """A convolution (padded (k-1)/2 unless told otherwise, the paper's rule), [BatchNorm,]
+    then a ReLU unless ``activation`` is False.
 
     With ``depth_multiplier`` it is depthwise-separable: a depthwise convolution with that many
     filters per input channel, then a 1×1 pointwise convolution.
@@ -61,27 +66,29 @@ class ConvUnit(nn.Sequential):
         self,
         in_channels: int,
         out_channels: int,
-        kernel: int,
+        kernel: int | tuple[int, int],
         stride: int,
         style: LayerStyle,
         depth_multiplier: int | None = None,
+        padding: tuple[int, int] | None = None,
+        activation: bool = True,
     ) -> None:
-        padding = (kernel - 1) // 2
+        size = (kernel, kernel) if isinstance(kernel, int) else kernel
+        pad = same_padding(size) if padding is None else padding
         bias = style.conv_bias
         layers: OrderedDict[str, nn.Module] = OrderedDict()
         if depth_multiplier is None:
-            layers["conv"] = nn.Conv2d(
-                in_channels, out_channels, kernel, stride, padding, bias=bias
-            )
+            layers["conv"] = nn.Conv2d(in_channels, out_channels, size, stride, pad, bias=bias)
         else:
             mid = in_channels * depth_multiplier
             layers["depthwise"] = nn.Conv2d(
-                in_channels, mid, kernel, stride, padding, groups=in_channels, bias=bias
+                in_channels, mid, size, stride, pad, groups=in_channels, bias=bias
             )
             layers["pointwise"] = nn.Conv2d(mid, out_channels, 1, bias=bias)
         if style.batch_norm_eps is not None:
             layers["bn"] = nn.BatchNorm2d(out_channels, eps=style.batch_norm_eps)
-        layers["relu"] = nn.ReLU(inplace=True)
+        if activation:
+            layers["relu"] = nn.ReLU(inplace=True)
         super().__init__(layers)
 
 
@@ -97,54 +104,68 @@ class LinearUnit(nn.Sequential):
         super().__init__(layers)
 
 
-class Inception(nn.Module):
-    """An Inception module: four branches on the same input, concatenated along channels.
+class Branches(nn.Module):
+    """Branches side by side on one input, their outputs concatenated along channels; each
+    branch is an ``nn.Sequential`` of its layers, named by the table's ids."""
 
-    A branch's 1×1 reduction (or the pool projection) is left out where the row has none,
-    which gives the naive module of the paper's Figure 2(a) when all three are absent.
-    """
-
-    def __init__(self, row: InceptionRow, in_channels: int, style: LayerStyle) -> None:
+    def __init__(self, branches: tuple[Branch, ...], received: Size, style: LayerStyle) -> None:
         super().__init__()
-        self.branch1x1 = nn.Sequential(
-            OrderedDict(ch1x1=ConvUnit(in_channels, row.ch1x1, 1, 1, style))
-        )
-        self.branch3x3 = _reduced_branch(
-            in_channels, row.ch3x3red, row.ch3x3, 3, ("ch3x3red", "ch3x3"), style
-        )
-        self.branch5x5 = _reduced_branch(
-            in_channels, row.ch5x5red, row.ch5x5, row.ch5x5_kernel, ("ch5x5red", "ch5x5"), style
-        )
-        pool: OrderedDict[str, nn.Module] = OrderedDict()
-        pool["pool"] = nn.MaxPool2d(3, stride=1, padding=1, ceil_mode=style.pool_ceil)
-        if row.pool_proj is not None:
-            pool["pool_proj"] = ConvUnit(in_channels, row.pool_proj, 1, 1, style)
-        self.branch_pool = nn.Sequential(pool)
+        for branch in branches:
+            self.add_module(branch.id, _build_branch(branch, received, style))
 
     def forward(self, x: Tensor) -> Tensor:
-        branches = (self.branch1x1, self.branch3x3, self.branch5x5, self.branch_pool)
-        return torch.cat([branch(x) for branch in branches], dim=1)
+        return torch.cat([branch(x) for branch in self.children()], dim=1)
 
 
-def _reduced_branch(
-    in_channels: int,
-    reduce: int | None,
-    out_channels: int,
-    kernel: int,
-    names: tuple[str, str],
-    style: LayerStyle,
-) -> nn.Sequential:
+class Inception(Branches):
+    """A module row: its branches (``spec.branches``) on the row's input, concatenated.
+
+    GoogLeNet's rows give four branches (Figure 2(b)); a reduction left out gives the naive
+    module of Figure 2(a).
+    """
+
+
+class Fork(Branches):
+    """A branch that splits: sub-branches on what the branch has computed, concatenated."""
+
+
+def _build_branch(branch: Branch, received: Size, style: LayerStyle) -> nn.Sequential:
     layers: OrderedDict[str, nn.Module] = OrderedDict()
-    if reduce is not None:
-        layers[names[0]] = ConvUnit(in_channels, reduce, 1, 1, style)
-    layers[names[1]] = ConvUnit(reduce or in_channels, out_channels, kernel, 1, style)
+    size = received
+    for layer in branch.layers:
+        if isinstance(layer, ConvLayer):
+            layers[layer.id] = ConvUnit(
+                size.channels,
+                layer.channels,
+                layer.kernel,
+                layer.stride,
+                style,
+                padding=layer.padding,
+                activation=layer.activation,
+            )
+        elif isinstance(layer, PoolLayer):
+            layers[layer.id] = _pool(layer, style)
+        else:
+            layers[layer.id] = Fork(layer.branches, size, style)
+        size = layer_output(layer, size, style.pool_ceil)
     return nn.Sequential(layers)
+
+
+def _pool(layer: PoolLayer, style: LayerStyle) -> nn.Module:
+    ceil = style.pool_ceil if layer.ceil is None else layer.ceil
+    k, stride = layer.window.kernel, layer.window.stride
+    if layer.kind == "max":
+        return nn.MaxPool2d(k, stride, layer.padding, ceil_mode=ceil)
+    return nn.AvgPool2d(
+        k, stride, layer.padding, ceil_mode=ceil, count_include_pad=layer.count_include_pad
+    )
 
 
 def build_row(row: Row, received: Size, style: LayerStyle) -> nn.Module | None:
     """The module for one row, given the size it receives; None for the softmax row."""
     if isinstance(row, ConvRow):
         window = row.window
+        pad = None if row.padding is None else (row.padding, row.padding)
         if row.reduce is None:
             return ConvUnit(
                 received.channels,
@@ -153,6 +174,7 @@ def build_row(row: Row, received: Size, style: LayerStyle) -> nn.Module | None:
                 window.stride,
                 style,
                 row.depth_multiplier,
+                pad,
             )
         return nn.Sequential(
             OrderedDict(
@@ -164,6 +186,7 @@ def build_row(row: Row, received: Size, style: LayerStyle) -> nn.Module | None:
                     window.stride,
                     style,
                     row.depth_multiplier,
+                    pad,
                 ),
             )
         )
@@ -171,10 +194,12 @@ def build_row(row: Row, received: Size, style: LayerStyle) -> nn.Module | None:
         if row.window is None:
             assert row.grid is not None
             return nn.AdaptiveAvgPool2d(row.grid)
-        pool = nn.MaxPool2d if row.kind == "max" else nn.AvgPool2d
-        return pool(row.window.kernel, row.window.stride, ceil_mode=style.pool_ceil)
-    if isinstance(row, InceptionRow):
-        return Inception(row, received.channels, style)
+        k, stride, ceil = row.window.kernel, row.window.stride, style.pool_ceil
+        if row.kind == "max":
+            return nn.MaxPool2d(k, stride, row.padding, ceil_mode=ceil)
+        return nn.AvgPool2d(k, stride, row.padding, ceil_mode=ceil)
+    if isinstance(row, (InceptionRow, ModuleRow)):
+        return Inception(row.branches, received, style)
     if isinstance(row, LrnRow):
         return nn.LocalResponseNorm(row.size, row.alpha, row.beta, row.k)
     if isinstance(row, DropoutRow):

@@ -4,12 +4,14 @@ The levels, coarsest first; each level's entries add up exactly to the level abo
 
 * ``stages``: runs of consecutive rows that output the same resolution (112×112, 56×56, …);
 * ``modules``: the table's rows (an aux head's rows are rows too: ``aux_4a.conv``);
-* ``branches``: an Inception module's four branches and its concatenation
-  (``inception_3a.concat``); every other row stays whole (conv2's 1×1 reduction and 3×3
-  convolution are two layers of one row, not branches);
+* ``branches``: a module's branches and its concatenation (``inception_3a.concat``); a
+  branch that forks (Inception-v3's 8×8 module) is split into its layers before the fork,
+  each of the fork's sub-branches and the fork's concatenation, so that no two entries
+  overlap; every other row stays whole (conv2's 1×1 reduction and 3×3 convolution are two
+  layers of one row, not branches);
 * ``layers``: the paper's layers: a convolution unit (convolution, [BatchNorm,] ReLU; a
   depthwise-separable one counts once, as the paper's depth of 1 for its conv1 does), a linear
-  unit, a pool, an LRN, a dropout, and an Inception module's concatenation;
+  unit, a pool, an LRN, a dropout, and a module's (or fork's) concatenation;
 * ``operations``: every module that computes (convolution, BatchNorm, ReLU, pool, …) and each
   concatenation.
 
@@ -17,7 +19,7 @@ An entry is named by its module's qualified name, so the ids of ``flops``, ``dia
 ``profile`` join; ``measure.tree`` finds the entries of a built network. The layer kinds are
 the words of the paper's type column (``convolution``, ``max pool``, ``inception``, …) and,
 below a row, ``batch norm``, ``relu``, ``flatten``, ``concat``, ``branch``, ``sequence``,
-``depthwise convolution``, ``separable convolution``.
+``depthwise convolution``, ``separable convolution``, ``fork``.
 
 Nothing here imports torch, so that every command's help can list the levels.
 """
@@ -45,7 +47,7 @@ LEVELS: tuple[Level, ...] = get_args(Level)
 LEVEL_HELP: dict[Level, str] = {
     "stages": "rows grouped by output resolution",
     "modules": "one entry per table row",
-    "branches": "Inception modules split into their four branches and the concatenation",
+    "branches": "modules split into their branches (forks into sub-branches) and concatenations",
     "layers": "each convolution unit (conv, [BN,] ReLU), pool, linear layer",
     "operations": "every operation: convolution, BatchNorm, ReLU apart",
 }

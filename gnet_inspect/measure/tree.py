@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from gnet_inspect.measure.levels import CONCAT, Level
-from gnet_inspect.model import AuxClassifier, ConvUnit, GoogLeNet, Inception, LinearUnit
+from gnet_inspect.model import AuxClassifier, ConvUnit, Fork, GoogLeNet, Inception, LinearUnit
 
 __all__ = ["Entry", "ModuleTree", "is_inception", "module_kind"]
 
@@ -44,6 +44,8 @@ def module_kind(module: nn.Module) -> str:
         return "linear"
     if is_inception(module):
         return "inception"
+    if isinstance(module, Fork):
+        return "fork"
     if isinstance(module, AuxClassifier):
         return "aux head"
     for cls, kind in _LEAF_KINDS:
@@ -71,6 +73,7 @@ class ModuleTree:
         self.children = {name: [c for c, _ in m.named_children()] for name, m in modules.items()}
         self._units = {n for n, m in modules.items() if isinstance(m, (ConvUnit, LinearUnit))}
         self.inceptions = {name for name, module in modules.items() if is_inception(module)}
+        self.forks = {name for name, module in modules.items() if isinstance(module, Fork)}
         self.heads = tuple(head for ids in model.taps.values() for head in ids)
         head_rows = [f"{h}.{child}" for h in self.heads for child in self.children[h]]
         self.main_rows: tuple[str, ...] = model.row_ids
@@ -92,9 +95,7 @@ class ModuleTree:
         if level == "operations":
             return path
         if level == "branches":
-            if row not in self.inceptions or path == row:
-                return row
-            return ".".join(path.split(".")[: row.count(".") + 2])
+            return self._branch_of(path, row)
         prefix = row
         for part in path[len(row) + 1 :].split(".") if path != row else []:
             if prefix in self._units:
@@ -103,20 +104,46 @@ class ModuleTree:
         return prefix
 
     def entries(self, row: str, level: Level) -> tuple[Entry, ...]:
-        """The entries a row splits into at ``level``, in forward order."""
+        """The entries a row splits into at ``level``, in forward order: a module's (and a
+        fork's) concatenation follows its branches."""
         if row not in self.kinds or level in ("stages", "modules"):
             return (Entry(row, row, self.kinds.get(row, "")),)
-        found = list(dict.fromkeys(self.entry_of(p, level) for p in self._leaves(row)))
-        entries = [
-            Entry(e, row, "branch" if level == "branches" and e != row else self.kinds[e])
-            for e in found
-        ]
-        if row in self.inceptions and level != "modules":
-            entries.append(Entry(f"{row}.{CONCAT}", row, CONCAT))
-        return tuple(entries)
+        found = list(
+            dict.fromkeys(self.entry_of(path, level, concat=ends) for path, ends in self._walk(row))
+        )
+        return tuple(Entry(e, row, self._entry_kind(e, row, level)) for e in found)
 
-    def _leaves(self, path: str) -> list[str]:
-        """The modules without children under ``path`` (itself if it has none), in order."""
+    def _entry_kind(self, entry: str, row: str, level: Level) -> str:
+        if entry.endswith(f".{CONCAT}") and entry[: -len(CONCAT) - 1] in self._splits:
+            return CONCAT
+        return "branch" if level == "branches" and entry != row else self.kinds[entry]
+
+    @property
+    def _splits(self) -> set[str]:
+        """The modules whose children are branches: module rows and forks."""
+        return self.inceptions | self.forks
+
+    def _branch_of(self, path: str, row: str) -> str:
+        """The innermost branch (of the module or of a fork) that ``path`` lies in; the row
+        itself for a row that is no module. A branch that forks is no entry of its own: each
+        of its layers before the fork is, as each sub-branch of the fork is, so that the
+        entries of a module never overlap."""
+        if row not in self.inceptions:
+            return row
+        branch = prefix = row
+        for part in path[len(row) + 1 :].split(".") if path != row else []:
+            forking = branch == prefix and any(
+                f"{prefix}.{child}" in self.forks for child in self.children[prefix]
+            )
+            if prefix in self._splits or forking:
+                branch = f"{prefix}.{part}"
+            prefix = f"{prefix}.{part}"
+        return branch
+
+    def _walk(self, path: str) -> list[tuple[str, bool]]:
+        """The modules without children under ``path`` (itself if it has none), in order,
+        each module or fork followed by itself marked as its concatenation (True)."""
         if not self.children[path]:
-            return [path]
-        return [leaf for child in self.children[path] for leaf in self._leaves(f"{path}.{child}")]
+            return [(path, False)]
+        inner = [leaf for child in self.children[path] for leaf in self._walk(f"{path}.{child}")]
+        return [*inner, (path, True)] if path in self._splits else inner

@@ -100,7 +100,8 @@ def describe(layer: Layer) -> str:
     window = ""
     if layer.kernel is not None:
         stride = f"/{layer.stride}" if layer.stride not in (None, 1) else ""
-        window = f"{layer.kernel}×{layer.kernel}{stride} "
+        width = layer.kernel if layer.kernel_width is None else layer.kernel_width
+        window = f"{layer.kernel}×{width}{stride} "
     if layer.kind in _CONVS:
         name = "conv" if layer.kind == "convolution" else "depthwise conv"
         return f"{window}{name}, {layer.channels}"

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from gnet_inspect.errors import InputSizeError, SpecError
+from gnet_inspect.spec.branch_rows import branch_paths
 from gnet_inspect.spec.limits import MAX_REAL, shown
 from gnet_inspect.spec.names import is_free_name
 from gnet_inspect.spec.rows import check_ids, parse_row, read_count, read_size
@@ -100,7 +101,7 @@ def _load_variant(
     check_overlay(overlay, top["rows"], _items(top.get("aux_heads")))
     rows = [parse_row(node) for node in overlay_rows(top["rows"], overlay)]
     check_ids(rows, top["rows"])
-    paths = {row.id: node.path for row, node in rows}
+    paths = {row.id: node for row, node in rows}
     heads = []
     for head_node in _items(top.get("aux_heads")):
         head, head_paths = _parse_head(head_node, overlay, rows)
@@ -159,7 +160,7 @@ def _items(node: Node | None) -> list[Node]:
 
 def _parse_head(
     node: Node, overlay: dict[str, Node], main: list[tuple[Row, Node]]
-) -> tuple[AuxHead, dict[str, str]]:
+) -> tuple[AuxHead, dict[str, Node]]:
     fields = node.mapping(("id", "tap", "loss_weight", "rows"))
     for key in ("id", "tap", "rows"):
         if key not in fields:
@@ -177,7 +178,7 @@ def _parse_head(
     rows = [parse_row(r) for r in merged]
     check_ids(rows, fields["rows"])
     weight = fields["loss_weight"].number(0, MAX_REAL) if "loss_weight" in fields else 1.0
-    paths = {f"{head_id}.{row.id}": row_node.path for row, row_node in rows}
+    paths = {f"{head_id}.{row.id}": row_node for row, row_node in rows}
     return AuxHead(head_id, tap, weight, tuple(r for r, _ in rows)), paths
 
 
@@ -267,18 +268,21 @@ def _attach_notes(spec: NetworkSpec, node: Node | None) -> NetworkSpec:
     return replace(spec, rows=rows, aux_heads=heads)
 
 
-def _check_output_sizes(spec: NetworkSpec, paths: dict[str, str]) -> None:
+def _check_output_sizes(spec: NetworkSpec, rows: dict[str, Node]) -> None:
     try:
         plan = infer_shapes(spec)
     except InputSizeError as exc:
-        where = paths.get(exc.row or "", "rows")
+        node = rows.get(exc.row or "")
+        where = "rows" if node is None else node.path
+        if node is not None and exc.part is not None and "branches" in node.mapping():
+            where = branch_paths(node.mapping()["branches"]).get(exc.part, where)
         raise SpecError(spec.origin, where, f"{exc.reason} at the table's own input size") from None
     for qid, row, _ in qualified_rows(spec):
         computed = plan.outputs[qid]
         if computed != row.printed.output:
             raise SpecError(
                 spec.origin,
-                f"{paths[qid]}.output",
+                f"{rows[qid].path}.output",
                 f"row '{qid}' computes to {computed} from the rows above, "
                 f"but its output size says {row.printed.output}",
             )

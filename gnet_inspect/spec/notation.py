@@ -8,10 +8,20 @@ from decimal import Decimal
 
 from gnet_inspect.spec.limits import MAX_UNITS, shown
 
-__all__ = ["PrintedCount", "Size", "Window", "parse_count", "parse_size", "parse_window"]
+__all__ = [
+    "PrintedCount",
+    "Size",
+    "Window",
+    "parse_count",
+    "parse_kernel",
+    "parse_padding",
+    "parse_size",
+    "parse_window",
+]
 
 _TIMES = "[×xX*]"
 _WINDOW = re.compile(rf"^\s*(\d+)\s*{_TIMES}\s*(\d+)\s*(?:/\s*(\d+))?\s*$")
+_PAIR = re.compile(rf"^\s*(\d+)\s*{_TIMES}\s*(\d+)\s*$")
 _SIZE = re.compile(rf"^\s*(\d+)\s*{_TIMES}\s*(\d+)\s*{_TIMES}\s*(\d+)\s*$")
 _COUNT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMG]?)\s*$")
 _SUFFIXES = ("", "K", "M", "G")
@@ -62,16 +72,31 @@ class PrintedCount:
 
 def parse_window(text: str) -> Window:
     """Reads ``7×7/2`` (stride 1 when no ``/s``); raises ValueError on anything else."""
-    match = _WINDOW.match(text)
-    if not match:
-        raise ValueError(f"expected a patch size like '3×3/2', got {shown(text)}")
-    height, width = _whole(match[1], text), _whole(match[2], text)
-    stride = _whole(match[3] or "1", text)
+    height, width, stride = parse_kernel(text)
     if height != width:
         raise ValueError(f"expected a square patch, got {shown(text)}")
-    if height < 1 or stride < 1:
-        raise ValueError(f"expected a positive patch size and stride, got {shown(text)}")
     return Window(height, stride)
+
+
+def parse_kernel(text: str) -> tuple[int, int, int]:
+    """Reads ``1×7`` or ``3×3/2`` as (height, width, stride), stride 1 when no ``/s``;
+    raises ValueError on anything else."""
+    match = _WINDOW.match(text)
+    if not match:
+        raise ValueError(f"expected a patch size like '3×3/2' or '1×7', got {shown(text)}")
+    height, width = _whole(match[1], text), _whole(match[2], text)
+    stride = _whole(match[3] or "1", text)
+    if min(height, width, stride) < 1:
+        raise ValueError(f"expected a positive patch size and stride, got {shown(text)}")
+    return height, width, stride
+
+
+def parse_padding(text: str) -> tuple[int, int]:
+    """Reads a padding ``0×3`` as (height, width); raises ValueError on anything else."""
+    match = _PAIR.match(text)
+    if not match:
+        raise ValueError(f"expected a padding like 1 or '0×3' (height × width), got {shown(text)}")
+    return _whole(match[1], text), _whole(match[2], text)
 
 
 def parse_size(text: str) -> Size:

@@ -5,6 +5,9 @@ Every failure names the file, the row's YAML path (``rows[5].ch3x3``) and what w
 
 from __future__ import annotations
 
+from typing import Literal
+
+from gnet_inspect.spec.branch_rows import parse_branches
 from gnet_inspect.spec.limits import MAX_REAL, shown
 from gnet_inspect.spec.names import is_free_name
 from gnet_inspect.spec.notation import (
@@ -21,6 +24,7 @@ from gnet_inspect.spec.schema import (
     InceptionRow,
     LinearRow,
     LrnRow,
+    ModuleRow,
     PoolRow,
     Printed,
     Row,
@@ -40,12 +44,14 @@ __all__ = [
 ]
 
 _COMMON = ("id", "type", "output", "depth", "params", "ops")
+# GoogLeNet's module, written in Table 1's columns; the loader expands it (spec.branches).
+_SHORTHAND = ("ch1x1", "ch3x3red", "ch3x3", "ch5x5red", "ch5x5", "pool_proj", "ch5x5_kernel")
 ROW_TYPES: dict[str, tuple[str, ...]] = {
-    "convolution": ("patch", "ch3x3red", "ch3x3", "depth_multiplier"),
-    "max pool": ("patch",),
-    "avg pool": ("patch",),
+    "convolution": ("patch", "ch3x3red", "ch3x3", "depth_multiplier", "padding"),
+    "max pool": ("patch", "padding"),
+    "avg pool": ("patch", "padding"),
     "adaptive avg pool": (),
-    "inception": ("ch1x1", "ch3x3red", "ch3x3", "ch5x5red", "ch5x5", "pool_proj", "ch5x5_kernel"),
+    "inception": (*_SHORTHAND, "branches"),
     "lrn": ("size", "alpha", "beta", "k"),
     "dropout": ("p",),
     "linear": ("relu",),
@@ -115,14 +121,20 @@ def _conv(row_id: str, printed: Printed, f: dict[str, Node]) -> Row:
         channels=channels,
         reduce=_optional_int(f, "ch3x3red"),
         depth_multiplier=_optional_int(f, "depth_multiplier"),
+        padding=f["padding"].integer(minimum=0) if "padding" in f else None,
     )
 
 
 def _pool(row_id: str, printed: Printed, f: dict[str, Node]) -> Row:
     window = read_window(_required(f, "patch", "pool"))
-    if printed.type == "max pool":
-        return PoolRow(row_id, printed, kind="max", window=window)
-    return PoolRow(row_id, printed, kind="avg", window=window)
+    padding = f["padding"].integer(minimum=0) if "padding" in f else 0
+    if padding > window.kernel // 2:
+        f["padding"].fail(
+            f"a {window.kernel}×{window.kernel} pool pads at most {window.kernel // 2} "
+            f"(half its window), got {padding}"
+        )
+    kind: Literal["max", "avg"] = "max" if printed.type == "max pool" else "avg"
+    return PoolRow(row_id, printed, kind=kind, window=window, padding=padding)
 
 
 def _adaptive_pool(row_id: str, printed: Printed, f: dict[str, Node]) -> Row:
@@ -133,6 +145,15 @@ def _adaptive_pool(row_id: str, printed: Printed, f: dict[str, Node]) -> Row:
 
 
 def _inception(row_id: str, printed: Printed, f: dict[str, Node]) -> Row:
+    if "branches" in f:
+        shorthand = [key for key in _SHORTHAND if key in f]
+        if shorthand:
+            f[shorthand[0]].fail(
+                "a module gives either its 'branches' or GoogLeNet's columns "
+                f"({', '.join(_SHORTHAND)}), not both"
+            )
+        branches, _ = parse_branches(f["branches"])
+        return ModuleRow(row_id, printed, branches=branches)
     kernel = f["ch5x5_kernel"].integer() if "ch5x5_kernel" in f else 5
     if kernel % 2 == 0:
         f["ch5x5_kernel"].fail(

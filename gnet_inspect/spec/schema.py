@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from gnet_inspect.spec.branches import Branch, googlenet_branches
 from gnet_inspect.spec.notation import PrintedCount, Size, Window
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "LayerStyle",
     "LinearRow",
     "LrnRow",
+    "ModuleRow",
     "NetworkSpec",
     "PoolRow",
     "Printed",
@@ -62,6 +64,8 @@ class ConvRow(_RowBase):
     channels: int
     reduce: int | None = None
     depth_multiplier: int | None = None
+    padding: int | None = None
+    """None pads (k-1)/2, the paper's rule; 0 is a "valid" convolution (Inception-v3's stem)."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ class PoolRow(_RowBase):
     kind: Literal["max", "avg"]
     window: Window | None
     grid: int | None = None
+    padding: int = 0
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,21 @@ class InceptionRow(_RowBase):
     def naive(self) -> bool:
         """True for the module without dimension reductions (the paper's Figure 2(a))."""
         return self.ch3x3red is None and self.ch5x5red is None and self.pool_proj is None
+
+    @property
+    def branches(self) -> tuple[Branch, ...]:
+        """The module in the general form every generation shares (``spec.branches``)."""
+        reductions = (self.ch3x3red, self.ch5x5red, self.pool_proj)
+        ch5x5 = (self.ch5x5, self.ch5x5_kernel)
+        return googlenet_branches(self.ch1x1, reductions, self.ch3x3, ch5x5)
+
+
+@dataclass(frozen=True)
+class ModuleRow(_RowBase):
+    """A module written as its graph of branches (``spec.branches``): every generation after
+    GoogLeNet."""
+
+    branches: tuple[Branch, ...]
 
 
 @dataclass(frozen=True)
@@ -121,7 +141,9 @@ class SoftmaxRow(_RowBase):
     """The softmax row: the model returns logits and leaves the softmax to the loss."""
 
 
-Row = ConvRow | PoolRow | InceptionRow | LrnRow | DropoutRow | LinearRow | SoftmaxRow
+Row = ConvRow | PoolRow | InceptionRow | ModuleRow | LrnRow | DropoutRow | LinearRow | SoftmaxRow
+"""A row of a table. ``InceptionRow`` and ``ModuleRow`` are module rows: both have
+``branches``."""
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from gnet_inspect.errors import InputSizeError
+from gnet_inspect.spec.branches import Branch, ConvLayer, Fork, Layer, PoolLayer
 from gnet_inspect.spec.notation import Size, Window
 from gnet_inspect.spec.schema import (
     ConvRow,
@@ -18,6 +19,7 @@ from gnet_inspect.spec.schema import (
     InceptionRow,
     LinearRow,
     LrnRow,
+    ModuleRow,
     NetworkSpec,
     PoolRow,
     Row,
@@ -26,8 +28,10 @@ from gnet_inspect.spec.schema import (
 
 __all__ = [
     "ShapePlan",
+    "branches_output",
     "conv_output",
     "infer_shapes",
+    "layer_output",
     "pool_output",
     "pools_adaptively",
     "qualified_rows",
@@ -74,9 +78,9 @@ def pools_adaptively(spec: NetworkSpec) -> bool:
     )
 
 
-def conv_output(length: int, window: Window) -> int:
-    """Output length of a convolution padded by (k-1)/2, as every convolution here is."""
-    return (length + 2 * ((window.kernel - 1) // 2) - window.kernel) // window.stride + 1
+def conv_output(length: int, kernel: int, stride: int, padding: int) -> int:
+    """Output length of a convolution (PyTorch's arithmetic; no dilation)."""
+    return (length + 2 * padding - kernel) // stride + 1
 
 
 def pool_output(length: int, window: Window, padding: int, ceil: bool) -> int:
@@ -127,16 +131,18 @@ def _row_output(
 ) -> Size:
     h, w, c = size.height, size.width, size.channels
     if isinstance(row, ConvRow):
-        h, w = conv_output(h, row.window), conv_output(w, row.window)
+        k, stride = row.window.kernel, row.window.stride
+        pad = (k - 1) // 2 if row.padding is None else row.padding
+        h, w = conv_output(h, k, stride, pad), conv_output(w, k, stride, pad)
         c = row.channels
     elif isinstance(row, PoolRow) and row.window is not None:
-        h = pool_output(h, row.window, 0, spec.style.pool_ceil)
-        w = pool_output(w, row.window, 0, spec.style.pool_ceil)
+        h = pool_output(h, row.window, row.padding, spec.style.pool_ceil)
+        w = pool_output(w, row.window, row.padding, spec.style.pool_ceil)
     elif isinstance(row, PoolRow):
         assert row.grid is not None
         h = w = row.grid
-    elif isinstance(row, InceptionRow):
-        c = row.ch1x1 + row.ch3x3 + row.ch5x5 + (row.pool_proj or c)
+    elif isinstance(row, (InceptionRow, ModuleRow)):
+        h, w, c = _astuple(branches_output(row.branches, size, spec.style.pool_ceil, qid, start))
     elif isinstance(row, LinearRow):
         width = h * w * c
         if native_in is not None:
@@ -156,6 +162,81 @@ def _row_output(
         reason = f"row '{qid}' receives a {size.height}×{size.width} map, too small for its window"
         raise InputSizeError(f"{reason} at input {start}; use a larger --input-size", qid, reason)
     return Size(h, w, c)
+
+
+def branches_output(
+    branches: tuple[Branch, ...], size: Size, pool_ceil: bool, row: str, start: Size
+) -> Size:
+    """The size parallel ``branches`` of row ``row`` concatenate to from an input of ``size``:
+    every branch must end on the same grid; the channels add up.
+
+    Raises:
+        InputSizeError: a layer leaves no output, or two branches end on different grids;
+            ``part`` names the branch or layer inside the row (``branch3x3.fork``).
+    """
+    return _parallel(branches, size, pool_ceil, row, (), start)
+
+
+def _parallel(
+    branches: tuple[Branch, ...],
+    size: Size,
+    pool_ceil: bool,
+    row: str,
+    within: tuple[str, ...],
+    start: Size,
+) -> Size:
+    ends = [(b, _branch_output(b, size, pool_ceil, row, (*within, b.id), start)) for b in branches]
+    first, grid = ends[0]
+    for branch, end in ends[1:]:
+        if (end.height, end.width) != (grid.height, grid.width):
+            where = ".".join((row, *within))
+            reason = (
+                f"in '{where}', branch '{branch.id}' ends on a {end.height}×{end.width} grid "
+                f"but branch '{first.id}' on {grid.height}×{grid.width}; the branches of a "
+                "module must end on one grid to be concatenated"
+            )
+            part = ".".join((*within, branch.id))
+            raise InputSizeError(f"{reason} (at input {start})", row, reason, part)
+    return Size(grid.height, grid.width, sum(end.channels for _, end in ends))
+
+
+def _branch_output(
+    branch: Branch, size: Size, pool_ceil: bool, row: str, within: tuple[str, ...], start: Size
+) -> Size:
+    for layer in branch.layers:
+        here, received = (*within, layer.id), size
+        if isinstance(layer, Fork):
+            size = _parallel(layer.branches, size, pool_ceil, row, here, start)
+        else:
+            size = layer_output(layer, size, pool_ceil)
+        if size.height < 1 or size.width < 1:
+            where = ".".join((row, *here))
+            grid = f"{received.height}×{received.width}"
+            reason = f"layer '{where}' receives a {grid} map, too small for its window"
+            raise InputSizeError(
+                f"{reason} at input {start}; use a larger --input-size", row, reason, ".".join(here)
+            )
+    return size
+
+
+def layer_output(layer: Layer, size: Size, pool_ceil: bool) -> Size:
+    """The size one layer of a branch makes of ``size`` (a fork: its concatenation), with the
+    table's pool rounding ``pool_ceil``; unchecked (``branches_output`` checks)."""
+    h, w = size.height, size.width
+    if isinstance(layer, ConvLayer):
+        (kh, kw), (ph, pw) = layer.kernel, layer.padding
+        h, w = conv_output(h, kh, layer.stride, ph), conv_output(w, kw, layer.stride, pw)
+        return Size(h, w, layer.channels)
+    if isinstance(layer, PoolLayer):
+        ceil = pool_ceil if layer.ceil is None else layer.ceil
+        h = pool_output(h, layer.window, layer.padding, ceil)
+        w = pool_output(w, layer.window, layer.padding, ceil)
+        return Size(h, w, size.channels)
+    return branches_output(layer.branches, size, pool_ceil, layer.id, size)
+
+
+def _astuple(size: Size) -> tuple[int, int, int]:
+    return size.height, size.width, size.channels
 
 
 def _head_advice(spec: NetworkSpec) -> str:

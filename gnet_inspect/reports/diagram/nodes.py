@@ -27,7 +27,8 @@ _CONVS = frozenset({"convolution", "depthwise convolution"})
 @dataclass(frozen=True)
 class Layer:
     """One operation inside a node: ``kernel`` and ``stride`` of a window (an LRN's local size
-    as its kernel), measured output ``channels`` and a dropout ``rate``."""
+    as its kernel; ``kernel_width`` where the window is not square, such as a 1×7
+    convolution), measured output ``channels`` and a dropout ``rate``."""
 
     path: str
     kind: str
@@ -35,6 +36,7 @@ class Layer:
     stride: int | None = None
     channels: int | None = None
     rate: float | None = None
+    kernel_width: int | None = None
 
 
 @dataclass(frozen=True)
@@ -205,11 +207,19 @@ def _layer(atom: Operation, measured: Measurement) -> Layer:
         stride=_first(stride),
         channels=channels,
         rate=getattr(built, "p", None),
+        kernel_width=_width(kernel),
     )
 
 
+def _width(value: object) -> int | None:
+    """A window's width where it differs from its height; None for a square one."""
+    if isinstance(value, tuple) and value[1] != value[0]:
+        return int(value[1])
+    return None
+
+
 def _first(value: object) -> int | None:
-    """A square window's side, given as an int or an (h, w) tuple."""
+    """A window's height (a square window's side), given as an int or an (h, w) tuple."""
     if isinstance(value, tuple):
         return int(value[0])
     return int(value) if isinstance(value, int) else None

@@ -82,7 +82,7 @@ def profile_latency(
         dtype: ``float32``, ``float16`` or ``bfloat16``, tried on the device first.
         channels_last: input and 4-d weights in channels-last memory order.
         depth: ``modules`` (one block per table row), ``branches`` (Inception modules split
-            into their four branches and the concatenation) or ``layers`` (each convolution
+            into their branches and concatenations) or ``layers`` (each convolution
             unit, pool and linear layer), as ``measure.levels`` defines them.
         warmup: passes of each kind run first and not recorded.
         repeats: recorded passes of each kind (the samples per block).

@@ -314,6 +314,7 @@ class _Reader:
             stride=self.optional(data, "stride", where, int),
             channels=self.optional(data, "channels", where, int),
             rate=self.optional(data, "rate", where, float),
+            kernel_width=self.optional(data, "kernel_width", where, int),
         )
 
     def edge(self, value: object, where: str) -> DiagramEdge:
