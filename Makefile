@@ -6,6 +6,10 @@ VENV ?= .venv
 PYTHON ?= python3
 # The CPU build of torch that this project's machines carry on disk; any torch>=2.3 works.
 TORCH ?= torch==2.13.0
+# Reference implementations the tests hold the bundled tables to (test dependencies only),
+# installed without their dependencies so that they run on the torch above: their model code
+# is pure Python (tests/references.py says how it is imported).
+REFERENCES ?= torchvision==0.28.0 pretrainedmodels==0.7.4 six==1.17.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -17,6 +21,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "$(TORCH)"
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet --no-deps $(REFERENCES)
 	touch $@
 
 table: $(STAMP)

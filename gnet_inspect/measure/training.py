@@ -32,8 +32,9 @@ from gnet_inspect.measure.optimizers import OptimizerName, optimizer_state_bytes
 from gnet_inspect.measure.trace import kept_mode
 from gnet_inspect.model import GoogLeNet, GoogLeNetOutput, build_model
 from gnet_inspect.spec.schema import NetworkSpec
+from gnet_inspect.spec.shapes import single_value_norms
 
-__all__ = ["LOSS", "StepMemory", "step_memory", "training_loss"]
+__all__ = ["LOSS", "StepMemory", "require_trainable", "step_memory", "training_loss"]
 
 LOSS = "loss"
 
@@ -60,10 +61,13 @@ def step_memory(
     """Measures one training step of ``spec`` on ``batch_size`` ``size``×``size`` images in
     ``dtype``."""
     device = _device(spec, size, dtype)
+    # What a step saves is affine in the batch: measured at two batches, it is known at
+    # every one. Batches 1 and 2, or 2 and 3 where BatchNorm cannot train at batch 1.
+    low = 2 if single_value_norms(spec, size) else 1
     with torch.random.fork_rng(devices=[]):  # dropout draws: the caller's generator is kept
-        one, model = _saved(spec, size, dtype, 1, device)
-        two, _ = _saved(spec, size, dtype, 2, device)
-    saved = {name: one[name] + (batch_size - 1) * (two[name] - one[name]) for name in one}
+        one, model = _saved(spec, size, dtype, low, device)
+        two, _ = _saved(spec, size, dtype, low + 1, device)
+    saved = {name: one[name] + (batch_size - low) * (two[name] - one[name]) for name in one}
     params = [p for p in model.parameters() if p.requires_grad]
     return StepMemory(
         saved=saved,
@@ -74,6 +78,21 @@ def step_memory(
             optimizer, [p.untyped_storage().nbytes() for p in params]
         ),
     )
+
+
+def require_trainable(spec: NetworkSpec, size: int, batch_size: int) -> None:
+    """Refuses a training step PyTorch cannot run: BatchNorm on a 1×1 map at batch 1.
+
+    Raises:
+        OptionError: naming the row and what to do.
+    """
+    rows = single_value_norms(spec, size)
+    if batch_size == 1 and rows:
+        raise OptionError(
+            f"a training step on one image cannot run: the BatchNorm of row '{rows[0]}' sees a "
+            f"1×1 map, one value per channel (PyTorch refuses it in training mode); "
+            "use --batch-size 2 or more"
+        )
 
 
 def _device(spec: NetworkSpec, size: int, dtype: torch.dtype) -> str:

@@ -35,6 +35,7 @@ __all__ = [
     "pool_output",
     "pools_adaptively",
     "qualified_rows",
+    "single_value_norms",
 ]
 
 
@@ -75,6 +76,22 @@ def pools_adaptively(spec: NetworkSpec) -> bool:
 
     return walk("", spec.rows, False) and all(
         walk(f"{head.id}.", head.rows, fixed[head.tap]) for head in spec.aux_heads
+    )
+
+
+def single_value_norms(spec: NetworkSpec, input_size: int | None = None) -> tuple[str, ...]:
+    """The rows (qualified ids) whose BatchNorm sees a 1×1 map: in training mode it then has
+    one value per channel at batch 1, which PyTorch refuses (Inception-v3's aux head at
+    299×299). A module's layers are never on a smaller grid than its output, so its output
+    decides."""
+    if spec.style.batch_norm_eps is None:
+        return ()
+    plan = infer_shapes(spec, input_size)
+    normed = (ConvRow, InceptionRow, ModuleRow)
+    return tuple(
+        qid
+        for qid, row, _ in qualified_rows(spec)
+        if isinstance(row, normed) and (plan.outputs[qid].height, plan.outputs[qid].width) == (1, 1)
     )
 
 

@@ -19,7 +19,7 @@ from gnet_inspect.measure.levels import Level
 from gnet_inspect.measure.measure import Measurement, measure, network_spec
 from gnet_inspect.measure.memory import forward_peak_elements, require_memory
 from gnet_inspect.measure.optimizers import OptimizerName, pick_optimizer
-from gnet_inspect.measure.training import step_memory, training_loss
+from gnet_inspect.measure.training import require_trainable, step_memory, training_loss
 from gnet_inspect.model import GoogLeNet
 from gnet_inspect.reports.flops import BreakdownRow, break_down
 from gnet_inspect.reports.profile.latency import block_type, build_network, check_options
@@ -107,6 +107,7 @@ def profile_training(
     torch_device, torch_dtype = resolve_device(device), resolve_dtype(dtype)
     check_dtype(torch_device, torch_dtype, train=True)
     measured = measure(spec, size)  # first: an input size it cannot take fails fast
+    require_trainable(spec, size, batch_size)
     blocks = plan_step_blocks(measured.tree, level, measured.model.taps)
     counts = _macs(measured, level)
     _require_memory(measured, torch_device, torch_dtype, optimizer_name, batch_size)
