@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from gnet_inspect.errors import OptionError
 from gnet_inspect.measure.levels import PHASES, Level, level_help
 from gnet_inspect.measure.optimizers import OPTIMIZER_HELP, OPTIMIZERS
-from gnet_inspect.spec.loader import list_variants
+from gnet_inspect.spec.loader import bundled_table, bundled_tables, list_variants
 from gnet_inspect.spec.whatifs import WHATIFS
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ __all__ = [
     "Reduce",
     "ReduceOption",
     "SpecFile",
+    "TableName",
     "Variant",
     "WhatIfOption",
     "app",
@@ -75,10 +77,13 @@ class Reduce(str, Enum):
 
 
 def _variant_help() -> str:
-    names = list_variants()
+    tables = "; ".join(
+        f"{name}: {', '.join(list_variants(bundled_table(f'{name}.yaml')))}"
+        for name in bundled_tables()
+    )
     return (
-        f"Variant of the table to build: {', '.join(names)} for the bundled table (default: "
-        f"its first, {names[0]}); a --spec table's own variants otherwise."
+        f"Variant of the table to build (default: the table's first). The bundled tables' "
+        f"variants: {tables}; a --spec table's own variants otherwise."
     )
 
 
@@ -90,8 +95,17 @@ SpecFile = Annotated[
     Path | None,
     typer.Option(
         "--spec",
-        help="A table file of the same schema (YAML) instead of the bundled GoogLeNet table.",
+        help="A table file of the schema (YAML, see docs/schema.md) instead of a bundled one.",
         dir_okay=False,
+        show_default=False,
+    ),
+]
+TableName = Annotated[
+    str | None,
+    typer.Option(
+        "--table",
+        metavar=f"[{'|'.join(bundled_tables())}]",
+        help=f"A bundled table to build (default: {bundled_tables()[0]}).",
         show_default=False,
     ),
 ]
@@ -169,13 +183,16 @@ def load(
     variant: str | None,
     reduce: Reduce = Reduce.on,
     whatifs: list[str] | None = None,
+    table: str | None = None,
 ) -> NetworkSpec:
-    """The spec the options name, with the reductions removed when ``reduce`` is off and the
-    named what-ifs applied in order."""
-    from gnet_inspect.spec.loader import load_spec
+    """The spec the options name (``--table`` or ``--spec``, GoogLeNet's by default), with the
+    reductions removed when ``reduce`` is off and the named what-ifs applied in order."""
+    from gnet_inspect.spec.loader import load_spec, named_table
     from gnet_inspect.spec.whatifs import apply_whatifs, without_reductions
 
-    network = load_spec(spec, variant)
+    if table is not None and spec is not None:
+        raise OptionError("--table and --spec both name a table; give one")
+    network = load_spec(named_table(table) if table is not None else spec, variant)
     if reduce is Reduce.off:
         network = without_reductions(network)
     return apply_whatifs(network, whatifs or [])

@@ -15,6 +15,7 @@ from gnet_inspect.cli.app import (
     Reduce,
     ReduceOption,
     SpecFile,
+    TableName,
     Variant,
     WhatIfOption,
     app,
@@ -111,6 +112,7 @@ def diagram(
     depth: DepthOption = None,
     variant: Variant = None,
     spec: SpecFile = None,
+    table: TableName = None,
     input_size: InputSize = None,
     reduce: ReduceOption = Reduce.on,
     whatif: WhatIfOption = None,
@@ -152,7 +154,7 @@ def diagram(
             f"--depth {depth}: {result} was profiled at depth {profile.settings.depth}; "
             "draw it at that depth, or profile again at this one"
         )
-    table_options = (spec, variant, input_size, whatif)
+    table_options = (spec, table, variant, input_size, whatif)
     if profile is not None and profile.diagram is not None and not any(table_options):
         if reduce != Reduce.on:
             raise OptionError("--reduce draws from the table; with --result give --variant too")
@@ -161,7 +163,7 @@ def diagram(
     from gnet_inspect.measure.measure import measure
     from gnet_inspect.reports.diagram.graph import diagram_graph
 
-    measured = measure(load(spec, variant, reduce, whatif), input_size)
+    measured = measure(load(spec, variant, reduce, whatif, table), input_size)
     if profile is not None:
         depth = depth or profile.settings.depth
     graph = diagram_graph(measured, depth, module)

@@ -16,6 +16,7 @@ from gnet_inspect.cli.app import (
     Reduce,
     ReduceOption,
     SpecFile,
+    TableName,
     Variant,
     WhatIfOption,
     app,
@@ -62,6 +63,7 @@ def docs(
     directory: FolderArgument,
     variant: Variant = None,
     spec: SpecFile = None,
+    table: TableName = None,
     input_size: InputSize = None,
     reduce: ReduceOption = Reduce.on,
     whatif: WhatIfOption = None,
@@ -95,7 +97,7 @@ def docs(
 
         profile = load_profile(result)  # a bad file fails before anything is built
     with _WholeOrNothing(directory) as folder:
-        network = load(spec, variant, reduce, whatif)
+        network = load(spec, variant, reduce, whatif, table)
         files = documentation_set(network, format.value, module, input_size, profile, pictures)
         folder.write(files)
     if not stdout_closed():  # the folder is the output; the list of its files is a courtesy

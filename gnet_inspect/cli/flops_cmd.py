@@ -16,6 +16,7 @@ from gnet_inspect.cli.app import (
     Reduce,
     ReduceOption,
     SpecFile,
+    TableName,
     Variant,
     WhatIfOption,
     app,
@@ -33,6 +34,7 @@ __all__ = ["flops"]
 def flops(
     variant: Variant = None,
     spec: SpecFile = None,
+    table: TableName = None,
     input_size: InputSize = None,
     depth: Annotated[
         str, depth_option(LEVELS, "modules", " Each level adds up to the one above.")
@@ -65,12 +67,12 @@ def flops(
     level, chosen = pick_level(depth), pick_phase(phase)
     if compare and chosen == "train":
         raise OptionError("--compare counts inference only; leave out --pass train")
-    network = load(spec, variant, reduce, whatif)
+    network = load(spec, variant, reduce, whatif, table)
     if compare and not network.whatifs:
         raise OptionError("--compare needs something to compare: add --reduce off or --whatif")
     measured = measure(network, input_size)
     if compare:
-        base = measure(load(spec, variant), input_size)
+        base = measure(load(spec, variant, table=table), input_size)
         view = side_by_side_view(compare_networks(base, measured, level))
     else:
         view = breakdown_view(break_down(measured, level, chosen))

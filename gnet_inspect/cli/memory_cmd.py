@@ -17,6 +17,7 @@ from gnet_inspect.cli.app import (
     Reduce,
     ReduceOption,
     SpecFile,
+    TableName,
     Variant,
     WhatIfOption,
     app,
@@ -33,6 +34,7 @@ __all__ = ["memory"]
 def memory(
     variant: Variant = None,
     spec: SpecFile = None,
+    table: TableName = None,
     input_size: InputSize = None,
     depth: Annotated[str, depth_option(LEVELS[:4], "modules")] = "modules",
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Images.")] = 1,
@@ -68,7 +70,7 @@ def memory(
         from gnet_inspect.measure.devices import resolve_device
 
         resolve_device(measure_peak, "--measure")
-    measured = measure(load(spec, variant, reduce, whatif), input_size)
+    measured = measure(load(spec, variant, reduce, whatif, table), input_size)
     report = memory_report(
         measured, level, batch_size=batch_size, dtype=dtype.value, optimizer=chosen,
         measure_peak=measure_peak,

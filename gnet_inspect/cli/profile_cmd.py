@@ -20,6 +20,7 @@ from gnet_inspect.cli.app import (
     Reduce,
     ReduceOption,
     SpecFile,
+    TableName,
     Variant,
     WhatIfOption,
     app,
@@ -68,6 +69,7 @@ def profile(
     ] = None,
     variant: Variant = None,
     spec: SpecFile = None,
+    table: TableName = None,
     reduce: ReduceOption = Reduce.on,
     whatif: WhatIfOption = None,
     format: FormatOption = Format.table,
@@ -88,7 +90,7 @@ def profile(
     if optimizer is not None and not train:
         raise OptionError("--optimizer steps a training step; give --pass train with it")
     chosen = pick_optimizer(optimizer or "momentum")
-    network = load(spec, variant, reduce, whatif)
+    network = load(spec, variant, reduce, whatif, table)
     if train:
         from gnet_inspect.render.step_view import step_view
         from gnet_inspect.reports.profile.step import profile_training

@@ -11,6 +11,7 @@ from gnet_inspect.cli.app import (
     Reduce,
     ReduceOption,
     SpecFile,
+    TableName,
     Variant,
     WhatIfOption,
     app,
@@ -25,6 +26,7 @@ __all__ = ["table"]
 def table(
     variant: Variant = None,
     spec: SpecFile = None,
+    table: TableName = None,
     input_size: InputSize = None,
     reduce: ReduceOption = Reduce.on,
     whatif: WhatIfOption = None,
@@ -37,5 +39,5 @@ def table(
     from gnet_inspect.render.table_view import table_view
     from gnet_inspect.reports.table import table_report
 
-    measured = measure(load(spec, variant, reduce, whatif), input_size)
+    measured = measure(load(spec, variant, reduce, whatif, table), input_size)
     emit_view(table_view(table_report(measured)), format.value, output)

@@ -67,16 +67,48 @@ def flag(row: TableRow) -> str:
     return "".join(STATUS_MARKS[c.status] if c is not None else "·" for c in comparisons)
 
 
+def paper_columns(report: TableReport) -> tuple[Column[TableRow], ...]:
+    """The columns of a table printed in its paper's own columns: the id, each printed cell
+    verbatim, then what was measured, and which printed size or depth it contradicts."""
+
+    def cell(index: int) -> Column[TableRow]:
+        header = report.spec.paper_columns[index]
+        numeric = header.startswith("#") or header.startswith("double #")
+        return Column(header, lambda r: r.paper[index] if r.paper else "", numeric=numeric)
+
+    measured: list[Column[TableRow]] = []
+    if "input size" in report.spec.paper_columns:
+        measured.append(Column("input measured", lambda r: r.input, numeric=False))
+    return (
+        Column("id", lambda r: r.id, numeric=False),
+        *(cell(i) for i in range(len(report.spec.paper_columns))),
+        *measured,
+        Column("output measured", lambda r: r.output, numeric=False),
+        Column("depth measured", lambda r: str(r.depth), drop=3),
+        Column("params", lambda r: grouped(r.params) if r.params else ""),
+        Column("MACs", lambda r: si(r.macs) if r.macs else ""),
+        Column("FLOPs (2×MACs)", lambda r: si(r.flops) if r.flops else "", drop=6),
+        Column(
+            "printed ≠ measured",
+            lambda r: ", ".join(r.paper_differs) if r.paper_differs else ("✓" if r.paper else ""),
+            numeric=False,
+        ),
+    )
+
+
 def table_columns(report: TableReport) -> tuple[Column[TableRow], ...]:
-    """The main table's columns. An ``id`` column follows the type where two Inception rows
-    share a label (``stage1_a`` and ``stage2_a`` are both ``inception (a)``); a "5×5" branch
-    of another kernel shows it (``96 (7×7)``); the measured column is named for what the
-    printed params count."""
+    """The main table's columns: the paper's own where the table gives them
+    (``paper_columns``), Table 1's otherwise. An ``id`` column follows the type where two
+    Inception rows share a label (``stage1_a`` and ``stage2_a`` are both ``inception (a)``);
+    a "5×5" branch of another kernel shows it (``96 (7×7)``); the measured column is named
+    for what the printed params count."""
 
     def ch5x5(row: TableRow) -> str:
         kernel = row.ch5x5_kernel or 5
         return _opt(row.ch5x5) if kernel == 5 else f"{row.ch5x5} ({kernel}×{kernel})"
 
+    if report.spec.paper_columns:
+        return paper_columns(report)
     named = [row.type for row in report.rows if row.ch5x5_kernel is not None]
     ids: list[Column[TableRow]] = []
     if len(named) > len(set(named)):
@@ -154,9 +186,10 @@ def summary_lines(report: TableReport) -> list[str]:
     spec, totals, depth = report.spec, report.totals, report.depth
     claims = spec.claims
     text_macs = f"; the text says about {claims.macs.text}" if claims.macs else ""
+    text_params = f"; the text says {claims.params.text}" if claims.params else ""
     lines = [
         f"Inference, one {report.input_size}×{report.input_size} image: "
-        f"{grouped(totals.params)} params ({grouped(totals.weights)} weights) · "
+        f"{grouped(totals.params)} params ({grouped(totals.weights)} weights{text_params}) · "
         f"{grouped(totals.macs)} MACs ({si(totals.macs)}{text_macs}) · "
         f"{si(totals.flops)} FLOPs (2×MACs) · {si(totals.other_ops)} other ops counted apart "
         "(pooling, normalisation)",

@@ -107,6 +107,7 @@ def table_document(report: TableReport) -> dict[str, Any]:
             "depth_with_pooling": spec.claims.depth_with_pooling,
             "blocks": spec.claims.blocks,
             "macs": spec.claims.macs.text if spec.claims.macs else None,
+            "params": spec.claims.params.text if spec.claims.params else None,
         },
         "unrecognised_ops": report.unrecognised_ops,
     }

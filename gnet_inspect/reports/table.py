@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from gnet_inspect.measure.depth import BLOCK_RULE, DepthReport
 from gnet_inspect.measure.measure import Measurement, RowMeasure
-from gnet_inspect.spec.notation import PrintedCount
+from gnet_inspect.spec.notation import PrintedCount, parse_size
 from gnet_inspect.spec.schema import ConvRow, DropoutRow, InceptionRow, NetworkSpec, Row
 from gnet_inspect.spec.shapes import qualified_rows
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "CHECKED_COLUMNS",
     "Comparison",
     "Status",
     "TableReport",
@@ -72,6 +73,15 @@ class TableRow:
     params_vs_paper: Comparison | None
     ops_vs_paper: Comparison | None
     note: str | None
+    input: str = ""
+    paper: tuple[str, ...] | None = None
+    """The row as the paper's own table prints it (``NetworkSpec.paper_columns``)."""
+    paper_differs: tuple[str, ...] = ()
+    """The paper's size and depth columns whose printed cell is not what was measured."""
+
+
+# The paper's columns a measurement can check, and what each is checked against.
+CHECKED_COLUMNS = ("output size", "input size", "depth")
 
 
 @dataclass(frozen=True)
@@ -104,8 +114,9 @@ class TableReport:
         return self.totals.params + sum(t.params for t in self.aux_totals.values())
 
     def records(self) -> list[dict[str, Any]]:
-        """Every row (main, then aux) as a flat dict of plain values."""
-        return [_flat(row) for row in (*self.rows, *self.aux_rows)]
+        """Every row (main, then aux) as a flat dict of plain values; the paper's own columns
+        (``paper_<header>``) where the table has them."""
+        return [_flat(row, self.spec.paper_columns) for row in (*self.rows, *self.aux_rows)]
 
     def to_frame(self) -> pd.DataFrame:
         """The rows as a pandas DataFrame indexed by row id (aux rows as ``aux_4a.conv``)."""
@@ -119,8 +130,9 @@ def table_report(measured: Measurement) -> TableReport:
     spec = measured.spec
     by_id = {qid: row for qid, row, _ in qualified_rows(spec)}
     native = measured.input_size == spec.input.height
-    rows = tuple(_row(spec, by_id[m.id], m, native) for m in measured.rows)
-    aux = tuple(_row(spec, by_id[m.id], m, native) for m in measured.aux_rows)
+    inputs = _inputs(measured)
+    rows = tuple(_row(spec, by_id[m.id], m, native, inputs[m.id]) for m in measured.rows)
+    aux = tuple(_row(spec, by_id[m.id], m, native, inputs[m.id]) for m in measured.aux_rows)
     heads = {h.id: _sum([r for r in aux if r.head == h.id]) for h in spec.aux_heads}
     return TableReport(
         spec=spec,
@@ -147,7 +159,42 @@ def compare_count(measured: int, printed: PrintedCount, base: int) -> Comparison
     return Comparison(printed.text, in_units, diff, printed.suffix, status)
 
 
-def _row(spec: NetworkSpec, row: Row, m: RowMeasure, native: bool) -> TableRow:
+def _inputs(measured: Measurement) -> dict[str, str]:
+    """What each row receives: the image, the row before's output, or its head's tap's."""
+    image = f"{measured.input_size}×{measured.input_size}×{measured.spec.input.channels}"
+    outputs = {m.id: str(m.output) for m in measured.rows}
+    taps = {head.id: head.tap for head in measured.spec.aux_heads}
+    inputs: dict[str, str] = {}
+    before: dict[str, str] = {}  # by head ("" for the main path): the last row's output
+    for m in (*measured.rows, *measured.aux_rows):
+        path = m.head or ""
+        inputs[m.id] = before.get(path, outputs[taps[path]] if path else image)
+        before[path] = str(m.output)
+    return inputs
+
+
+def _paper_differs(
+    spec: NetworkSpec, cells: tuple[str, ...], measured: dict[str, str]
+) -> tuple[str, ...]:
+    """The paper's checked columns whose cell reads otherwise than what was measured (a size
+    read with the paper's notation, ``8 × 8 × 2048``); an empty cell checks nothing."""
+    differs = []
+    for header, cell in zip(spec.paper_columns, cells):
+        if header not in CHECKED_COLUMNS or not cell:
+            continue
+        if header == "depth":
+            same = cell == measured["depth"]
+        else:
+            try:
+                same = str(parse_size(cell)) == measured[header]
+            except ValueError:
+                same = False
+        if not same:
+            differs.append(header)
+    return tuple(differs)
+
+
+def _row(spec: NetworkSpec, row: Row, m: RowMeasure, native: bool, received: str) -> TableRow:
     """One row; the printed ops are compared only at the table's own input size (the params
     do not depend on it)."""
     printed = row.printed
@@ -175,6 +222,13 @@ def _row(spec: NetworkSpec, row: Row, m: RowMeasure, native: bool) -> TableRow:
         params_vs_paper=params_cmp,
         ops_vs_paper=ops_cmp,
         note=row.note,
+        input=received,
+        paper=printed.paper,
+        paper_differs=_paper_differs(
+            spec,
+            printed.paper or (),
+            {"output size": str(m.output), "input size": received, "depth": str(m.depth)},
+        ),
     )
 
 
@@ -215,8 +269,15 @@ def _sum(rows: list[TableRow]) -> Totals:
     )
 
 
-def _flat(row: TableRow) -> dict[str, Any]:
+def _flat(row: TableRow, paper_columns: tuple[str, ...]) -> dict[str, Any]:
     record = asdict(row)
+    cells = record.pop("paper") or ("",) * len(paper_columns)
+    differs = record.pop("paper_differs")
+    received = record.pop("input")
+    if paper_columns:  # a table in its paper's own columns; Table 1's records stay as they were
+        record["input"] = received
+        record.update({f"paper_{header}": cell for header, cell in zip(paper_columns, cells)})
+        record["paper_differs"] = ", ".join(differs)
     for key in ("params_vs_paper", "ops_vs_paper"):
         comparison = record.pop(key)
         prefix = key.split("_")[0]

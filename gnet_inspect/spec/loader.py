@@ -10,7 +10,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from gnet_inspect.errors import InputSizeError, SpecError
+from gnet_inspect.errors import InputSizeError, OptionError, SpecError
 from gnet_inspect.spec.branch_rows import branch_paths
 from gnet_inspect.spec.limits import MAX_REAL, shown
 from gnet_inspect.spec.names import is_free_name
@@ -36,16 +36,50 @@ from gnet_inspect.spec.variants import (
 )
 from gnet_inspect.spec.yaml_source import Node, load_document, read_table_file
 
-__all__ = ["DEFAULT_TABLE", "bundled_table", "list_variants", "load_spec"]
+__all__ = [
+    "DEFAULT_TABLE",
+    "bundled_table",
+    "bundled_tables",
+    "list_variants",
+    "load_spec",
+    "named_table",
+]
 
 DEFAULT_TABLE = "googlenet.yaml"
 _TOP: tuple[str, ...] = ("schema", "name", "source", "input", "conventions", "layers", "claims")
-_TOP += ("rows", "notes", "aux_heads", "variants")
+_TOP += ("paper_columns", "rows", "notes", "aux_heads", "variants")
 
 
 def bundled_table(name: str = DEFAULT_TABLE) -> Path:
     """The path of a table shipped with the package (``tables/`` in the source tree)."""
     return Path(str(resources.files("gnet_inspect.tables").joinpath(name)))
+
+
+def bundled_tables() -> tuple[str, ...]:
+    """The names of the tables shipped with the package (``tables/*.yaml`` by file name
+    without ``.yaml``), GoogLeNet's first, then in alphabetical order: the one registry
+    ``--table`` offers."""
+    names = sorted(
+        entry.name.removesuffix(".yaml")
+        for entry in resources.files("gnet_inspect.tables").iterdir()
+        if entry.name.endswith(".yaml")
+    )
+    default = DEFAULT_TABLE.removesuffix(".yaml")
+    return (default, *(name for name in names if name != default))
+
+
+def named_table(name: str) -> Path:
+    """The path of the bundled table called ``name`` (one of ``bundled_tables()``).
+
+    Raises:
+        OptionError: no bundled table has that name.
+    """
+    names = bundled_tables()
+    if name not in names:
+        raise OptionError(
+            f"unknown table {shown(name)}; bundled: {', '.join(names)} (or --spec FILE)"
+        )
+    return bundled_table(f"{name}.yaml")
 
 
 def list_variants(path: str | Path | None = None) -> tuple[str, ...]:
@@ -103,10 +137,12 @@ def _load_variant(
     check_ids(rows, top["rows"])
     paths = {row.id: node for row, node in rows}
     heads = []
+    head_rows: list[tuple[Row, Node]] = []
     for head_node in _items(top.get("aux_heads")):
         head, head_paths = _parse_head(head_node, overlay, rows)
         heads.append(head)
         paths.update(head_paths)
+        head_rows += [(head.rows[i], node) for i, node in enumerate(head_paths.values())]
     spec = NetworkSpec(
         name=top["name"].text() if "name" in top else Path(source).stem,
         source=top["source"].text() if "source" in top else source,
@@ -119,6 +155,7 @@ def _load_variant(
         aux_heads=tuple(heads),
         **_conventions(top.get("conventions")),
         claims=_claims(top.get("claims")),
+        paper_columns=_paper_columns(top.get("paper_columns"), [*rows, *head_rows]),
         origin=source,
     )
     if spec.input.height != spec.input.width:
@@ -243,13 +280,34 @@ def _counted(node: Node | None, choices: tuple[Counted, ...]) -> Counted:
 def _claims(node: Node | None) -> Claims:
     if node is None:
         return Claims()
-    f = node.mapping(("depth", "depth_with_pooling", "blocks", "macs"))
+    f = node.mapping(("depth", "depth_with_pooling", "blocks", "macs", "params"))
     return Claims(
         depth=f["depth"].integer() if "depth" in f else None,
         depth_with_pooling=f["depth_with_pooling"].integer() if "depth_with_pooling" in f else None,
         blocks=f["blocks"].text() if "blocks" in f else None,
         macs=read_count(f["macs"]) if "macs" in f else None,
+        params=read_count(f["params"]) if "params" in f else None,
     )
+
+
+def _paper_columns(node: Node | None, rows: list[tuple[Row, Node]]) -> tuple[str, ...]:
+    """The paper's column headers; every row's ``paper`` cells must match them one for one."""
+    columns = tuple(cell.text() for cell in node.items()) if node is not None else ()
+    if node is not None and not columns:
+        node.fail("expected the headers of the paper's table, at least one")
+    for row, row_node in rows:
+        cells = row.printed.paper
+        if cells is None:
+            continue
+        where = row_node.mapping()["paper"]
+        if not columns:
+            where.fail("a row's 'paper' cells need the table's 'paper_columns' (their headers)")
+        if len(cells) != len(columns):
+            where.fail(
+                f"expected {len(columns)} cells, one per paper column ({', '.join(columns)}), "
+                f"got {len(cells)}"
+            )
+    return columns
 
 
 def _attach_notes(spec: NetworkSpec, node: Node | None) -> NetworkSpec:

@@ -43,7 +43,7 @@ __all__ = [
     "row_keys",
 ]
 
-_COMMON = ("id", "type", "output", "depth", "params", "ops")
+_COMMON = ("id", "type", "output", "depth", "params", "ops", "paper")
 # GoogLeNet's module, written in Table 1's columns; the loader expands it (spec.branches).
 _SHORTHAND = ("ch1x1", "ch3x3red", "ch3x3", "ch5x5red", "ch5x5", "pool_proj", "ch5x5_kernel")
 ROW_TYPES: dict[str, tuple[str, ...]] = {
@@ -95,8 +95,14 @@ def parse_row(node: Node) -> tuple[Row, Node]:
         depth=fields["depth"].integer(minimum=0) if "depth" in fields else None,
         params=read_count(fields["params"]) if "params" in fields else None,
         ops=read_count(fields["ops"]) if "ops" in fields else None,
+        paper=tuple(_cell(c) for c in fields["paper"].items()) if "paper" in fields else None,
     )
     return _ROW_PARSERS[kind](row_id, printed, fields), node
+
+
+def _cell(node: Node) -> str:
+    """One printed cell of a paper's table, as text (YAML reads ``64`` as a number)."""
+    return node.text().strip()
 
 
 def _required(fields: dict[str, Node], key: str, kind: str) -> Node:

@@ -43,6 +43,9 @@ class Printed:
     depth: int | None = None
     params: PrintedCount | None = None
     ops: PrintedCount | None = None
+    paper: tuple[str, ...] | None = None
+    """The row as the paper's own table prints it, one text per ``NetworkSpec.paper_columns``
+    (a table whose columns are not GoogLeNet's)."""
 
 
 @dataclass(frozen=True)
@@ -186,6 +189,7 @@ class Claims:
     depth_with_pooling: int | None = None
     blocks: str | None = None
     macs: PrintedCount | None = None
+    params: PrintedCount | None = None
 
 
 @dataclass(frozen=True)
@@ -203,6 +207,8 @@ class NetworkSpec:
     printed_params: CountConvention = CountConvention("weights", 1024)
     printed_ops: CountConvention = CountConvention("multiply-adds", 1000)
     claims: Claims = Claims()
+    paper_columns: tuple[str, ...] = ()
+    """The headers of the paper's own table, where its columns are not Table 1's."""
     origin: str = "<memory>"
     whatifs: tuple[str, ...] = ()
     reshaped: bool = False

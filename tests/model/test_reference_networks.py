@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import pytest
 import torch
-from references import flop_total, move_weights, same_in_both_modes, torchvision_models
+from references import (
+    flop_total,
+    move_weights,
+    pretrainedmodels,
+    same_in_both_modes,
+    torchvision_models,
+)
 
 from gnet_inspect.measure.measure import measure
 from gnet_inspect.model import build_model
@@ -120,3 +126,69 @@ def test_inception_v3_flops_equal_torchvisions(inception_v3_pair, size):
     assert flops == flop_total(reference, image)
     # fvcore's count of the same network (the tool's MACs) is half of torch's FLOPs.
     assert flops == 2 * sum(row.macs for row in measure(ours, size).rows)
+
+
+# pretrainedmodels' flat names (inception_3a_double_3x3_1, its _bn) and ours.
+_BN_LOCAL = {
+    "1x1": "branch1x1.conv1x1",
+    "3x3_reduce": "branch3x3.conv1x1",
+    "3x3": "branch3x3.conv3x3",
+    "double_3x3_reduce": "branch3x3dbl.conv1x1",
+    "double_3x3_1": "branch3x3dbl.conv3x3a",
+    "double_3x3_2": "branch3x3dbl.conv3x3b",
+    "pool_proj": "branch_pool.conv1x1",
+}
+_BN_STEM = {
+    "conv1_7x7_s2": "conv1",
+    "conv2_3x3_reduce": "conv2.ch3x3red",
+    "conv2_3x3": "conv2.ch3x3",
+}
+BN_INCEPTION_RENAMES = (
+    [
+        (rf"^(inception_\d[a-e])_{local}{bn}\.", rf"\1.{ours}.{layer}.")
+        for local, ours in _BN_LOCAL.items()
+        for bn, layer in (("_bn", "bn"), ("", "conv"))
+    ]
+    + [
+        (rf"^{theirs}{bn}\.", f"{ours}.{layer}.")
+        for theirs, ours in _BN_STEM.items()
+        for bn, layer in (("_bn", "bn"), ("", "conv"))
+    ]
+    + [(r"^last_linear\.", "linear.fc.")]
+)
+
+
+@pytest.fixture(scope="module")
+def bn_inception_pair():
+    package = pretrainedmodels()
+    torch.manual_seed(0)
+    reference = package.bninception(num_classes=1000, pretrained=None)
+    ours = build_model(load_spec(bundled_table("bn-inception.yaml"), "pretrainedmodels"))
+    move_weights(reference, ours, BN_INCEPTION_RENAMES)
+    return reference, ours
+
+
+def test_bn_inception_has_pretrainedmodels_parameters(bn_inception_pair):
+    reference, ours = bn_inception_pair
+    assert sum(p.numel() for p in ours.parameters()) == sum(
+        p.numel() for p in reference.parameters()
+    )
+
+
+def test_bn_inception_is_pretrainedmodels_bit_for_bit(bn_inception_pair):
+    reference, ours = bn_inception_pair
+    torch.manual_seed(1)
+    image = torch.randn(2, 3, 224, 224)
+
+    def logits(out):
+        return (out,)
+
+    same_in_both_modes(reference, ours, image, logits, logits, BN_INCEPTION_RENAMES)
+
+
+def test_bn_inception_flops_equal_pretrainedmodels(bn_inception_pair):
+    reference, ours = bn_inception_pair
+    image = torch.zeros(1, 3, 224, 224)
+    flops = flop_total(ours, image)
+    assert flops == flop_total(reference, image)
+    assert flops == 2 * sum(row.macs for row in measure(ours).rows)

@@ -1,0 +1,123 @@
+"""Every bundled table through every command, chosen with ``--table``, and each paper's own
+columns set beside what was measured."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import assert_one_line_error
+
+from gnet_inspect.spec.loader import bundled_tables, list_variants, named_table
+
+NEW_TABLES = ("bn-inception", "inception-v3")
+QUICK = ("--repeats", "1", "--warmup", "0")
+
+
+def test_the_registry_lists_every_bundled_table_googlenet_first():
+    assert bundled_tables() == ("googlenet", "bn-inception", "inception-v3")
+
+
+@pytest.mark.parametrize("command", ["table", "flops", "memory", "diagram", "docs", "profile"])
+def test_help_lists_every_bundled_table_and_its_variants(cli, command):
+    run = cli(command, "--help")
+    assert run.code == 0
+    text = " ".join(run.out.replace("│", " ").split())
+    for name in bundled_tables():
+        assert name in text.replace(" ", "") or name in text, (command, name)
+
+
+@pytest.mark.parametrize("table", NEW_TABLES)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["table", "--format", "json"],
+        ["flops", "--depth", "stages", "--format", "csv"],
+        ["flops", "--depth", "branches", "--format", "json"],
+        ["flops", "--depth", "layers", "--pass", "train", "--format", "csv"],
+        ["memory", "--depth", "branches", "--batch-size", "2", "--format", "csv"],
+        ["diagram", "--format", "dot"],
+        ["profile", "--depth", "branches", "--format", "csv", *QUICK],
+        ["profile", "--pass", "train", "--batch-size", "2", "--format", "csv", *QUICK],
+    ],
+    ids=lambda a: "-".join(a[:3]) if isinstance(a, list) else a,
+)
+def test_every_command_runs_on_every_new_table(cli, table, args):
+    run = cli(*args, "--table", table)
+    assert run.code == 0, run.err
+    assert run.out
+
+
+@pytest.mark.parametrize("table", NEW_TABLES)
+def test_docs_writes_the_set_of_every_new_table(cli, tmp_path, table):
+    run = cli("docs", str(tmp_path / table), "--table", table)
+    assert run.code == 0, run.err
+    names = sorted(p.name for p in (tmp_path / table).iterdir())
+    assert {"index.md", "network.svg", "table.md", "memory.md"} <= set(names)
+
+
+def _rows(cli, table: str, variant: str) -> dict[str, dict]:
+    run = cli("table", "--table", table, "--variant", variant, "--format", "json")
+    assert run.code == 0, run.err
+    return {row["id"]: row for row in json.loads(run.out)["rows"]}
+
+
+def test_inception_v3_prints_its_papers_own_columns(cli):
+    rows = _rows(cli, "inception-v3", "released")
+    assert rows["conv2d_1a_3x3"]["paper_type"] == "conv"
+    assert rows["conv2d_2b_3x3"]["paper_type"] == "conv padded"
+    assert rows["mixed_5b"]["paper_type"] == "3×Inception"
+    assert rows["mixed_5b"]["paper_patch size/stride or remarks"] == "As in figure 5"
+    # Table 1 prints each row's input; the measured one is the row before's output.
+    assert rows["conv2d_2a_3x3"]["input"] == rows["conv2d_1a_3x3"]["output"] == "149×149×32"
+    assert rows["conv2d_2a_3x3"]["paper_differs"] == ""
+    # The paper's stem reaches 35×35 by a 3×3/2 convolution on 71×71; the released one pools.
+    assert rows["conv2d_4a_3x3"]["paper_differs"] == "input size"
+    assert rows["mixed_5b"]["paper_differs"] == "input size"  # 35×35×288 printed, 192 built
+    assert rows["mixed_6b"]["paper_differs"] == rows["mixed_7b"]["paper_differs"] == ""
+    assert rows["mixed_5c"]["paper_type"] == ""  # covered by the "3×Inception" row
+
+
+def test_bn_inception_prints_figure_5_and_names_its_inconsistent_sizes(cli):
+    rows = _rows(cli, "bn-inception", "paper")
+    assert rows["inception_3c"]["paper_Pool +proj"] == "max + pass through"
+    assert rows["inception_3a"]["paper_double #3×3"] == "96"
+    differs = {row_id: row["paper_differs"] for row_id, row in rows.items() if row["paper_differs"]}
+    # The stride-2 modules keep the 28×28 and 14×14 grids in print; 4c and 4d print 576
+    # channels where their branches add up to 608; conv2's two layers are printed as one.
+    assert differs == {
+        "conv2": "depth",
+        "inception_3c": "output size",
+        "inception_4c": "output size",
+        "inception_4d": "output size",
+        "inception_4e": "output size",
+    }
+    assert rows["inception_4c"]["output"] == "14×14×608"
+
+
+def test_claims_of_the_new_papers_are_set_beside_the_measurement(cli):
+    v3 = cli("table", "--table", "inception-v3")
+    assert "48 layers with parameters (the text: 42 ✗)" in " ".join(v3.out.split())
+    assert "the text says about 5G" in v3.out
+    bn = json.loads(cli("table", "--table", "bn-inception", "--format", "json").out)
+    assert bn["claims"]["params"] == "13.6M"
+
+
+@pytest.mark.parametrize("table", bundled_tables())
+def test_every_bundled_table_loads_in_every_variant(table):
+    for variant in list_variants(named_table(table)):
+        assert variant
+
+
+def test_an_unknown_table_is_one_line_naming_the_bundled_ones(cli):
+    assert_one_line_error(cli("table", "--table", "inception-v9"), "unknown table", "googlenet")
+
+
+def test_table_and_spec_together_are_refused(cli, tmp_path):
+    run = cli("flops", "--table", "googlenet", "--spec", str(named_table("googlenet")))
+    assert_one_line_error(run, "--table and --spec")
+
+
+def test_a_training_step_at_batch_1_with_batchnorm_on_a_1x1_map_is_refused(cli):
+    run = cli("profile", "--pass", "train", "--table", "inception-v3", *QUICK)
+    assert_one_line_error(run, "aux_logits.conv1", "--batch-size 2")
