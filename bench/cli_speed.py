@@ -7,7 +7,10 @@ shared machine hits every command alike, and prints medians and ratios:
 * ``gnet-inspect table`` must cost at most 1.3× ``python -c "import torch, fvcore"``;
 * ``gnet-inspect flops --reduce off --compare`` (two networks, one of 12.6 GMACs) against
   ``table``;
-* ``gnet-inspect memory`` (and ``flops --pass train``) at most 1.5× ``table``.
+* ``gnet-inspect memory`` (and ``flops --pass train``) at most 1.5× ``table``;
+* ``table`` and ``flops`` on each of the other bundled tables (BN-Inception, Inception-v3)
+  against GoogLeNet's, beside the ratio of their networks' sizes (multiply-adds and modules
+  measured): a table costs what its network does, not more.
 
 Usage: python bench/cli_speed.py [--rounds N]
 """
@@ -38,7 +41,17 @@ COMMANDS = {
     ],
     "gnet-inspect memory": [str(BIN / "gnet-inspect"), "memory"],
     "gnet-inspect flops --pass train": [str(BIN / "gnet-inspect"), "flops", "--pass", "train"],
+    "gnet-inspect flops": [str(BIN / "gnet-inspect"), "flops"],
 }
+OTHER_TABLES = ("bn-inception", "inception-v3")
+for _name in OTHER_TABLES:
+    for _command in ("table", "flops"):
+        COMMANDS[f"gnet-inspect {_command} --table {_name}"] = [
+            str(BIN / "gnet-inspect"),
+            _command,
+            "--table",
+            _name,
+        ]
 
 
 def _seconds(command: list[str]) -> float:
@@ -91,6 +104,26 @@ def main() -> None:
     print(f"flops --reduce off --compare / table: {flops / table:.2f}")
     print(f"memory / table: {median['gnet-inspect memory'] / table:.2f}  (limit 1.50)")
     print(f"flops --pass train / table: {median['gnet-inspect flops --pass train'] / table:.2f}")
+    sizes = _sizes()
+    for name in OTHER_TABLES:
+        for command in ("table", "flops"):
+            ours = median[f"gnet-inspect {command} --table {name}"]
+            theirs = median[f"gnet-inspect {command}"]
+            print(
+                f"{command} --table {name} / {command} (googlenet): {ours / theirs:.2f}  "
+                f"(its network: {sizes[name] / sizes['googlenet']:.2f}× the MACs)"
+            )
+
+
+def _sizes() -> dict[str, int]:
+    """Each bundled table's multiply-adds, measured (the work a command on it does)."""
+    from gnet_inspect.measure.measure import measure
+    from gnet_inspect.spec.loader import load_spec, named_table
+
+    return {
+        name: sum(row.macs for row in measure(load_spec(named_table(name))).rows)
+        for name in ("googlenet", *OTHER_TABLES)
+    }
 
 
 if __name__ == "__main__":

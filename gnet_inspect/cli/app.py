@@ -104,8 +104,9 @@ TableName = Annotated[
     str | None,
     typer.Option(
         "--table",
-        metavar=f"[{'|'.join(bundled_tables())}]",
-        help=f"A bundled table to build (default: {bundled_tables()[0]}).",
+        metavar="NAME",
+        help=f"A bundled table to build: {', '.join(bundled_tables())} "
+        f"(default: {bundled_tables()[0]}).",
         show_default=False,
     ),
 ]
@@ -140,7 +141,7 @@ WhatIfOption = Annotated[
     list[str] | None,
     typer.Option(
         "--whatif",
-        metavar=f"[{'|'.join(WHATIFS)}]",
+        metavar="NAME",
         help="Another what-if, repeatable: "
         + "; ".join(f"{w.name}: {w.help}" for w in WHATIFS.values())
         + ".",

@@ -213,7 +213,9 @@ def _parallel(
                 "module must end on one grid to be concatenated"
             )
             part = ".".join((*within, branch.id))
-            raise InputSizeError(f"{reason} (at input {start})", row, reason, part)
+            raise InputSizeError(
+                f"{reason} (at input {start}); use another --input-size", row, reason, part
+            )
     return Size(grid.height, grid.width, sum(end.channels for _, end in ends))
 
 

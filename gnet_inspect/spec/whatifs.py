@@ -11,11 +11,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from gnet_inspect.errors import OptionError
+from gnet_inspect.spec.branch_edits import (
+    Pairs,
+    asymmetric_pair,
+    drop_reductions,
+    merge_stacks,
+    square_pair,
+)
 from gnet_inspect.spec.schema import (
     ConvRow,
     DropoutRow,
     InceptionRow,
     LinearRow,
+    ModuleRow,
     NetworkSpec,
     PoolRow,
     Row,
@@ -28,29 +36,65 @@ __all__ = [
     "with_ch5x5_kernel",
     "with_fc_head",
     "with_separable_conv1",
+    "with_square_kernels",
+    "with_whole_5x5",
     "without_aux_heads",
     "without_reductions",
 ]
 
 
 def _inception_rows(spec: NetworkSpec, what: str) -> None:
-    if not any(isinstance(row, InceptionRow) for row in spec.rows):
+    if not any(isinstance(row, (InceptionRow, ModuleRow)) for row in spec.rows):
         raise OptionError(f"{what} needs Inception rows; table {spec.origin} has none")
 
 
 def without_reductions(spec: NetworkSpec) -> NetworkSpec:
     """Every Inception module as the naive module of Figure 2(a): no 1×1 reduction before the
-    3×3 and 5×5 convolutions and no pool projection, so the pool branch passes its whole input
-    on. Later widths (next modules, aux heads, classifier) follow from the built widths. The
-    stem's conv2 keeps its 1×1: it is no Inception module."""
+    larger convolutions and no pool projection, so the pool branch passes its whole input
+    on (for a module written as branches, ``branch_edits.drop_reductions``). Later widths
+    (next modules, aux heads, classifier) follow from the built widths. The stem's conv2
+    keeps its 1×1: it is no Inception module."""
     _inception_rows(spec, "--reduce off")
 
     def naive(row: Row) -> Row:
         if isinstance(row, InceptionRow):
             return replace(row, ch3x3red=None, ch5x5red=None, pool_proj=None)
+        if isinstance(row, ModuleRow):
+            return replace(row, branches=drop_reductions(row.branches))
         return row
 
-    return _with(spec, "reduce off", tuple(naive(row) for row in spec.rows))
+    rows = tuple(naive(row) for row in spec.rows)
+    if rows == spec.rows:
+        raise OptionError(
+            f"--reduce off: the modules of table {spec.origin} have no 1×1 reduction to remove"
+        )
+    return _with(spec, "reduce off", rows)
+
+
+def with_whole_5x5(spec: NetworkSpec) -> NetworkSpec:
+    """Each stack of two 3×3 convolutions in a module as the one 5×5 it factorises
+    (Inception-v3's Figure 5 undone; BN-Inception's "double 3×3" too)."""
+    return _merging(spec, square_pair, "5×5 for two 3×3", "5x5-for-3x3s", "two 3×3 in a row")
+
+
+def with_square_kernels(spec: NetworkSpec) -> NetworkSpec:
+    """Each 1×n then n×1 convolution in a module as the one n×n it factorises
+    (Inception-v3's Figure 6 undone: 7×7 in place of 1×7 and 7×1)."""
+    return _merging(spec, asymmetric_pair, "n×n for 1×n + n×1", "nxn-for-1xn", "a 1×n and n×1")
+
+
+def _merging(spec: NetworkSpec, pairs: Pairs, name: str, option: str, what: str) -> NetworkSpec:
+    rows = tuple(
+        replace(row, branches=merge_stacks(row.branches, pairs))
+        if isinstance(row, ModuleRow)
+        else row
+        for row in spec.rows
+    )
+    if rows == spec.rows:
+        raise OptionError(
+            f"{option} needs modules with {what} in a branch; table {spec.origin} has none"
+        )
+    return _with(spec, name, rows)
 
 
 def with_separable_conv1(spec: NetworkSpec, depth_multiplier: int = 8) -> NetworkSpec:
@@ -125,6 +169,8 @@ WHATIFS: dict[str, WhatIf] = {
         WhatIf("no-aux", without_aux_heads, "drop the auxiliary classifiers"),
         WhatIf("fc-head", with_fc_head, "linear layer over the 7×7 map, no average pooling"),
         WhatIf("3x3-in-5x5", with_ch5x5_kernel, "3×3 kernels in the 5×5 branch (torchvision)"),
+        WhatIf("5x5-for-3x3s", with_whole_5x5, "one 5×5 for each two stacked 3×3 (v3 Fig. 5)"),
+        WhatIf("nxn-for-1xn", with_square_kernels, "one n×n for each 1×n + n×1 (v3 Fig. 6)"),
     )
 }
 

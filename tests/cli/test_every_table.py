@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import assert_one_line_error
+from conftest import assert_one_line_error, run_under_memory_limit
 
 from gnet_inspect.spec.loader import bundled_tables, list_variants, named_table
 
@@ -121,3 +121,43 @@ def test_table_and_spec_together_are_refused(cli, tmp_path):
 def test_a_training_step_at_batch_1_with_batchnorm_on_a_1x1_map_is_refused(cli):
     run = cli("profile", "--pass", "train", "--table", "inception-v3", *QUICK)
     assert_one_line_error(run, "aux_logits.conv1", "--batch-size 2")
+
+
+def test_the_memory_guard_refuses_the_new_tables_at_sizes_that_would_not_fit(tmp_path):
+    """Under a 3 GiB address-space limit, a large batch or input on each new table is one
+    line naming what is too large, before anything large is allocated."""
+    v3_docs = ["docs", str(tmp_path / "docs"), "--table", "inception-v3", "--variant"]
+    v3_step = ["profile", "--pass", "train", "--table", "inception-v3"]
+    cases = [
+        (["profile", "--table", "inception-v3", "--batch-size", "2000", *QUICK], "batch-size"),
+        (["profile", "--table", "bn-inception", "--batch-size", "5000", *QUICK], "batch-size"),
+        (
+            [*v3_step, "--batch-size", "500", *QUICK],
+            "batch-size",
+        ),
+        (
+            [
+                "table",
+                "--table",
+                "inception-v3",
+                "--variant",
+                "torchvision",
+                "--input-size",
+                "6000",
+            ],
+            "--input-size",
+        ),
+        (
+            ["memory", "--table", "bn-inception", "--batch-size", "20000", "--measure", "cpu"],
+            "batch-size",
+        ),
+        (
+            [*v3_docs, "torchvision", "--input-size", "6000"],
+            "--input-size",
+        ),
+    ]
+    runs = run_under_memory_limit([argv for argv, _ in cases])
+    for (argv, advice), run in zip(cases, runs):
+        assert run.code != 0, argv
+        assert_one_line_error(run, "needs about", advice)
+    assert not (tmp_path / "docs").exists()

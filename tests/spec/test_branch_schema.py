@@ -286,3 +286,14 @@ def test_bad_branch_fields_name_file_path_and_expectation(tmp_path, old, new, wh
     assert error.where == where, str(error)
     assert fragment in error.message, str(error)
     assert "small.yaml" in str(error)
+
+
+def test_the_schema_pages_whole_table_loads_and_measures(tmp_path):
+    """docs/schema.md ends with a whole table for new users: it must load and build."""
+    page = (Path(__file__).parents[2] / "docs" / "schema.md").read_text(encoding="utf-8")
+    blocks = page.split("```yaml\n")[1:]
+    whole = blocks[-1].split("```")[0]
+    spec = load_spec(_write(tmp_path, whole))
+    measured = measure(spec)
+    assert [row.id for row in measured.rows][-1] == "linear"
+    assert str(measured.rows[-2].output) == "1×1×34"
