@@ -45,7 +45,7 @@ def profile(
         bool, typer.Option("--channels-last", help="Input and weights in NHWC memory order.")
     ] = False,
     depth: Annotated[
-        str, depth_option(DEPTHS, "modules", "; a training step: modules or branches")
+        str, depth_option(DEPTHS, "modules", " A training step: modules or branches.")
     ] = "modules",
     phase: PhaseOption = "inference",
     optimizer: OptimizerOption = None,

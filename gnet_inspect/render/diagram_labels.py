@@ -128,22 +128,51 @@ def _describe_node(node: DiagramNode) -> str:
 
 
 def _inception_lines(node: DiagramNode) -> list[str]:
-    """A collapsed Inception module as its four branches: ``1×1: 192 · 3×3: 96→208``."""
+    """A collapsed module as its branches: ``1×1: 192 · 3×3: 96→208``. A branch with a fork
+    shows its sub-branches side by side (``3x3: 384→(384 ‖ 384)``), and one whose kernels
+    are not all square is named by its id (``7x7dbl: 128→128→128→128→192``)."""
     branches: dict[str, list[Layer]] = {}
     for layer in node.layers:
         branch = layer.path[len(node.id) + 1 :].split(".")[0]
         if branch and layer.kind != "concat":
             branches.setdefault(branch, []).append(layer)
     parts = []
-    for layers in branches.values():
+    for branch, layers in branches.items():
         convs = [layer for layer in layers if layer.kind in _CONVS]
+        forked = any(_within_fork(node.id, branch, layer) for layer in layers)
+        square = all(layer.kernel_width is None for layer in convs)
         if layers[0].kind in _POOLS or not convs:
             name = "pool"
+        elif forked or not square:
+            name = branch.removeprefix("branch").lstrip("_") or branch
         else:
             name = f"{convs[-1].kernel}×{convs[-1].kernel}"
-        widths = "→".join(str(layer.channels) for layer in convs) or str(layers[-1].channels)
-        parts.append(f"{name}: {widths}")
+        parts.append(f"{name}: {_widths(node.id, branch, layers, convs)}")
     return [" · ".join(parts[i : i + 2]) for i in range(0, len(parts), 2)]
+
+
+def _within_fork(module: str, branch: str, layer: Layer) -> str | None:
+    """The sub-branch of a fork that ``layer`` lies in (``fork.branch1x3``), if any."""
+    inside = layer.path[len(module) + len(branch) + 2 :].split(".")
+    return ".".join(inside[:2]) if len(inside) > 2 else None
+
+
+def _widths(module: str, branch: str, layers: list[Layer], convs: list[Layer]) -> str:
+    """A branch's convolution widths in order, a fork's sub-branches in parentheses."""
+    items: list[str] = []
+    fork: dict[str, list[str]] = {}
+    for layer in convs:
+        sub = _within_fork(module, branch, layer)
+        if sub is None:
+            if fork:
+                items.append("(" + " ‖ ".join("→".join(w) for w in fork.values()) + ")")
+                fork = {}
+            items.append(str(layer.channels))
+        else:
+            fork.setdefault(sub, []).append(str(layer.channels))
+    if fork:
+        items.append("(" + " ‖ ".join("→".join(w) for w in fork.values()) + ")")
+    return "→".join(items) or str(layers[-1].channels)
 
 
 def _annotations(

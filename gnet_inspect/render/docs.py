@@ -31,7 +31,8 @@ from gnet_inspect.reports.profile.latency import profile_latency
 from gnet_inspect.reports.profile.result import LatencyProfile
 from gnet_inspect.reports.profile.saved import check_same_table
 from gnet_inspect.reports.table import table_report
-from gnet_inspect.spec.schema import InceptionRow, NetworkSpec
+from gnet_inspect.spec.branch_edits import drop_reductions
+from gnet_inspect.spec.schema import InceptionRow, ModuleRow, NetworkSpec
 from gnet_inspect.spec.whatifs import without_reductions
 
 __all__ = ["DOCS_PROFILE", "INDEX", "MEMORY", "REDUCTIONS", "TABLE", "DocFile", "documentation_set"]
@@ -88,15 +89,15 @@ def documentation_set(
     """
     require_dot(format)
     measured = measure(spec, input_size)
-    inceptions = [row for row in spec.rows if isinstance(row, InceptionRow)]
-    reduced = next((row.id for row in inceptions if not row.naive), None)
-    module = module or reduced or next((row.id for row in inceptions), None)
+    modules = [row for row in spec.rows if isinstance(row, (InceptionRow, ModuleRow))]
+    reduced = next((row.id for row in modules if _has_reductions(spec, row.id)), None)
+    module = module or reduced or next((row.id for row in modules), None)
     figure = _Figures(format, spec)
     figures = [figure.network(measured)]
     tables: list[DocFile] = []
     if module is not None:
         figures.append(figure.module(measured, module))
-        if _reduced_row(spec, module) is not None:
+        if _has_reductions(spec, module):
             naive = measure(without_reductions(spec), input_size)
             figures.append(figure.naive(naive, module))
             tables.append(_savings(measured, naive))
@@ -138,7 +139,10 @@ class _Figures:
 
     def naive(self, measured: Measurement, module: str) -> DocFile:
         data = self._draw(measured, module)
-        title = f"`{module}` without reductions, {_figure_2(self.spec, 'a')}"
+        shorthand = _reduced_row(self.spec, module) is not None
+        title = f"`{module}` without reductions" + (
+            f", {_figure_2(self.spec, 'a')}" if shorthand else " (`--reduce off`)"
+        )
         return DocFile(f"{module}-naive.{self.format}", data, title, _NAIVE)
 
     def _draw(self, measured: Measurement, module: str | None) -> bytes:
@@ -184,6 +188,14 @@ def _savings(measured: Measurement, naive: Measurement) -> DocFile:
     """What the reductions save, module by module, in Markdown."""
     pair = compare_networks(measured, naive, "modules")
     return DocFile(REDUCTIONS, side_by_side_markdown(pair).encode(), _SAVINGS)
+
+
+def _has_reductions(spec: NetworkSpec, module: str) -> bool:
+    """Whether ``module`` is a module row that ``--reduce off`` changes."""
+    row = next((r for r in spec.rows if r.id == module), None)
+    if isinstance(row, InceptionRow):
+        return not row.naive
+    return isinstance(row, ModuleRow) and drop_reductions(row.branches) != row.branches
 
 
 def _reduced_row(spec: NetworkSpec, module: str) -> InceptionRow | None:

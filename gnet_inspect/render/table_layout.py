@@ -7,6 +7,7 @@ table of another network speaks of itself, not of GoogLeNet's Table 1.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from gnet_inspect.render.columns import Column
 from gnet_inspect.render.format import STATUS_MARKS, grouped, si, signed, significant
@@ -89,7 +90,7 @@ def paper_columns(report: TableReport) -> tuple[Column[TableRow], ...]:
         Column("MACs", lambda r: si(r.macs) if r.macs else ""),
         Column("FLOPs (2×MACs)", lambda r: si(r.flops) if r.flops else "", drop=6),
         Column(
-            "printed ≠ measured",
+            "print differs",
             lambda r: ", ".join(r.paper_differs) if r.paper_differs else ("✓" if r.paper else ""),
             numeric=False,
         ),
@@ -109,7 +110,7 @@ def table_columns(report: TableReport) -> tuple[Column[TableRow], ...]:
 
     if report.spec.paper_columns:
         return paper_columns(report)
-    named = [row.type for row in report.rows if row.ch5x5_kernel is not None]
+    named = [r.type for r in report.rows if r.ch5x5_kernel is not None or r.type == "inception"]
     ids: list[Column[TableRow]] = []
     if len(named) > len(set(named)):
         ids.append(Column("id", lambda r: r.id, numeric=False))
@@ -120,12 +121,7 @@ def table_columns(report: TableReport) -> tuple[Column[TableRow], ...]:
         Column("patch size/ stride", lambda r: r.patch or "", numeric=False, drop=2),
         Column("output size", _output, numeric=False),
         Column("depth", _depth, drop=3),
-        Column("#1×1", lambda r: _opt(r.ch1x1), drop=1),
-        Column("#3×3 reduce", lambda r: _opt(r.ch3x3red), drop=1),
-        Column("#3×3", lambda r: _opt(r.ch3x3), drop=1),
-        Column("#5×5 reduce", lambda r: _opt(r.ch5x5red), drop=1),
-        Column("#5×5", ch5x5, drop=1),
-        Column("pool proj", lambda r: _opt(r.pool_proj), drop=1),
+        *(_channel_columns(ch5x5) if any(_has_channels(r) for r in report.rows) else ()),
         Column("params paper", lambda r: r.params_vs_paper.printed if r.params_vs_paper else ""),
         Column(f"{counted} measured", lambda r: _measured(r.params_vs_paper)),
         Column("Δ", lambda r: _diff(r.params_vs_paper), drop=4),
@@ -135,6 +131,23 @@ def table_columns(report: TableReport) -> tuple[Column[TableRow], ...]:
         Column("Δ", lambda r: _diff(r.ops_vs_paper), drop=4),
         Column("FLOPs (2×MACs)", lambda r: si(r.flops) if r.flops else "", drop=6),
         Column("", flag, numeric=False),
+    )
+
+
+def _has_channels(row: TableRow) -> bool:
+    """Whether a row fills Table 1's channel columns (a GoogLeNet-style module or conv2)."""
+    return row.ch1x1 is not None or row.ch3x3 is not None
+
+
+def _channel_columns(ch5x5: Callable[[TableRow], str]) -> tuple[Column[TableRow], ...]:
+    """Table 1's channel columns; left out of a table none of whose rows fills them."""
+    return (
+        Column("#1×1", lambda r: _opt(r.ch1x1), drop=1),
+        Column("#3×3 reduce", lambda r: _opt(r.ch3x3red), drop=1),
+        Column("#3×3", lambda r: _opt(r.ch3x3), drop=1),
+        Column("#5×5 reduce", lambda r: _opt(r.ch5x5red), drop=1),
+        Column("#5×5", ch5x5, drop=1),
+        Column("pool proj", lambda r: _opt(r.pool_proj), drop=1),
     )
 
 

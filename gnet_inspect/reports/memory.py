@@ -186,11 +186,12 @@ def _inside(values: dict[str, int], prefixes: tuple[str, ...]) -> int:
 def _output_elements(
     measured: Measurement, entry: str, row: str, members: dict[str, tuple[str, ...]]
 ) -> int:
-    """An entry's output: its module's; for a concatenation, the module's it ends; for a
+    """An entry's output: its module's; for a concatenation, the module's (or fork's) it ends; for a
     stage, its last row's; nothing for a row without a module (the softmax)."""
     if entry in members:
-        entry = row = members[entry][-1]
-    module = measured.modules.get(row if entry.endswith(f".{CONCAT}") else entry)
+        entry = members[entry][-1]
+    concat = entry.endswith(f".{CONCAT}")
+    module = measured.modules.get(entry[: -len(CONCAT) - 1] if concat else entry)
     if module is None or module.output is None:
         return 0
     return module.output.height * module.output.width * module.output.channels

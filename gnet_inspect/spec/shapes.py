@@ -208,7 +208,7 @@ def _parallel(
         if (end.height, end.width) != (grid.height, grid.width):
             where = ".".join((row, *within))
             reason = (
-                f"in '{where}', branch '{branch.id}' ends on a {end.height}×{end.width} grid "
+                f"in '{where}', branch '{branch.id}' ends on the {end.height}×{end.width} grid "
                 f"but branch '{first.id}' on {grid.height}×{grid.width}; the branches of a "
                 "module must end on one grid to be concatenated"
             )

@@ -141,7 +141,11 @@ def with_fc_head(spec: NetworkSpec) -> NetworkSpec:
 def with_ch5x5_kernel(spec: NetworkSpec, kernel: int = 3) -> NetworkSpec:
     """Every Inception module's "5×5" branch with a ``kernel``×``kernel`` convolution, as
     torchvision's port has (3×3; pytorch/vision issue 906)."""
-    _inception_rows(spec, f"{kernel}x{kernel}-in-5x5")
+    if not any(isinstance(row, InceptionRow) for row in spec.rows):
+        raise OptionError(
+            f"{kernel}x{kernel}-in-5x5 needs GoogLeNet-style Inception rows (with a 5×5 "
+            f"branch); table {spec.origin} has none"
+        )
     rows = tuple(
         replace(row, ch5x5_kernel=kernel) if isinstance(row, InceptionRow) else row
         for row in spec.rows

@@ -53,7 +53,10 @@ def test_docs_writes_the_set_of_every_new_table(cli, tmp_path, table):
     run = cli("docs", str(tmp_path / table), "--table", table)
     assert run.code == 0, run.err
     names = sorted(p.name for p in (tmp_path / table).iterdir())
-    assert {"index.md", "network.svg", "table.md", "memory.md"} <= set(names)
+    assert {"index.md", "network.svg", "table.md", "memory.md", "reductions.md"} <= set(names)
+    # The first module with 1×1 reductions, drawn with and without them (--reduce off).
+    first = {"bn-inception": "inception_3a", "inception-v3": "mixed_5b"}[table]
+    assert {f"{first}.svg", f"{first}-naive.svg"} <= set(names)
 
 
 def _rows(cli, table: str, variant: str) -> dict[str, dict]:

@@ -211,7 +211,7 @@ def _refused(tmp_path: Path, old: str, new: str) -> SpecError:
             "branch_pool: [{pool: max 3×3/2}]",
             "branch_pool: [{pool: max 3×3/1}]",
             "rows[2].branches.branch_pool",
-            "ends on a 14×14 grid but branch 'branch3x3' on 7×7",
+            "ends on the 14×14 grid but branch 'branch3x3' on 7×7",
         ),
         (  # a fork with one child
             "            right: [{conv: 3×1, channels: 3}]\n",
@@ -297,3 +297,38 @@ def test_the_schema_pages_whole_table_loads_and_measures(tmp_path):
     measured = measure(spec)
     assert [row.id for row in measured.rows][-1] == "linear"
     assert str(measured.rows[-2].output) == "1×1×34"
+
+
+def test_a_forks_concatenation_holds_the_forks_output_in_memory(small):
+    from gnet_inspect.reports.memory import memory_report
+
+    rows = {row.id: row for row in memory_report(measure(small), "branches").rows}
+    # The fork concatenates 3 + 3 channels on the 16×16 grid (float32), the module 24.
+    assert rows["mixed_a.branch3x3.fork.concat"].output_bytes == 16 * 16 * 6 * 4
+    assert rows["mixed_a.concat"].output_bytes == 16 * 16 * 24 * 4
+
+
+def test_the_network_diagram_shows_a_fork_side_by_side(small):
+    from gnet_inspect.render.diagram import DiagramStyle, render_diagram
+    from gnet_inspect.reports.diagram.graph import diagram_graph
+
+    dot = render_diagram(diagram_graph(measure(small)), "dot", DiagramStyle()).decode()
+    assert "3x3: 4→(3 ‖ 3)" in dot
+    assert "7x7: 4→6→6" in dot  # named by its id: its kernels are 1×7 and 7×1, not 7×7
+
+
+def test_a_table_without_googlenets_columns_shows_ids_not_empty_columns(small):
+    from gnet_inspect.render.table_layout import table_columns
+    from gnet_inspect.reports.table import table_report
+
+    headers = [column.header for column in table_columns(table_report(measure(small)))]
+    assert "id" in headers
+    assert "#1×1" not in headers and "#5×5" not in headers
+
+
+def test_the_googlenet_kernel_what_if_refuses_a_table_without_its_5x5_branch(small):
+    from gnet_inspect.errors import OptionError
+    from gnet_inspect.spec.whatifs import with_ch5x5_kernel
+
+    with pytest.raises(OptionError, match="3x3-in-5x5 needs GoogLeNet-style Inception rows"):
+        with_ch5x5_kernel(small)
