@@ -125,10 +125,14 @@ class _WholeOrNothing:
         self._made = [folder for folder in folders if not os.path.lexists(folder)]
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
+            return self  # inside the try: a signal up to here still removes what was made
         except OSError as exc:
+            self._remove_made()
             message = f"cannot create {self.directory}: {exc.strerror}; choose a writable folder"
             raise OutputError(message) from None
-        return self
+        except BaseException:  # Ctrl-C or SIGTERM while the folders are being made
+            self._remove_made()
+            raise
 
     def write(self, files: Sequence[DocFile]) -> None:
         """Writes every file of the set into the folder, all or none."""
@@ -139,6 +143,9 @@ class _WholeOrNothing:
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
         if kind is None:
             return
+        self._remove_made()
+
+    def _remove_made(self) -> None:
         for folder in self._made:  # innermost first; one that is not empty now is kept
             with suppress(OSError):
                 folder.rmdir()

@@ -164,3 +164,81 @@ def test_the_memory_guard_refuses_the_new_tables_at_sizes_that_would_not_fit(tmp
         assert run.code != 0, argv
         assert_one_line_error(run, "needs about", advice)
     assert not (tmp_path / "docs").exists()
+
+
+def test_the_readmes_lineage_table_is_what_is_measured():
+    """The README's side-by-side numbers (params, MACs, depth) are the measured ones."""
+    import re
+    from pathlib import Path
+
+    from gnet_inspect.measure.measure import measure
+    from gnet_inspect.spec.loader import load_spec
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The Inception lineage", 1)[1].split("\n- ", 1)[0]
+    cells = {
+        line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:-1]]
+        for line in section.splitlines()
+        if line.startswith("| ") and not line.startswith("| |")
+    }
+    for column, (table, variant) in enumerate(
+        [("googlenet", "paper"), ("bn-inception", "paper"), ("inception-v3", "released")]
+    ):
+        measured = measure(load_spec(named_table(table), variant))
+        params = sum(r.params.params for r in measured.rows)
+        macs = sum(r.macs for r in measured.rows)
+
+        def first_number(text: str) -> int:
+            return int(re.match(r"[\d,]+", text)[0].replace(",", ""))
+
+        assert first_number(cells["params (inference)"][column]) == params, table
+        assert first_number(cells["MACs"][column]) == macs, table
+        assert first_number(cells["depth, layers with parameters"][column]) == measured.depth.depth
+        assert (
+            first_number(cells["depth, with pooling"][column]) == measured.depth.depth_with_pooling
+        )
+
+
+@pytest.fixture
+def page_table(tmp_path):
+    """The whole small table that docs/schema.md ends with, as a new user would copy it."""
+    from pathlib import Path
+
+    page = (Path(__file__).parents[2] / "docs" / "schema.md").read_text(encoding="utf-8")
+    path = tmp_path / "small.yaml"
+    path.write_text(page.split("```yaml\n")[-1].split("```")[0], encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["table"],
+        ["flops", "--depth", "operations"],
+        ["flops", "--pass", "train", "--depth", "layers"],
+        ["flops", "--reduce", "off", "--compare"],
+        ["memory", "--depth", "branches"],
+        ["diagram", "--module", "mixed_a", "--depth", "layers", "--format", "dot"],
+        ["profile", "--depth", "branches", *QUICK],
+        ["profile", "--pass", "train", *QUICK],
+    ],
+    ids=lambda a: "-".join(a[:2]),
+)
+def test_the_schema_pages_table_runs_through_every_command(cli, page_table, args):
+    run = cli(*args, "--spec", page_table)
+    assert run.code == 0, run.err
+    assert run.out
+
+
+def test_a_saved_profile_of_a_new_table_is_charted_and_drawn(cli, tmp_path):
+    saved = tmp_path / "v3.json"
+    run = cli("profile", "--table", "inception-v3", *QUICK, "--format", "json", "-o", str(saved))
+    assert run.code == 0, run.err
+    for kind in ("shares", "roofline"):
+        chart = tmp_path / f"{kind}.svg"
+        assert cli("chart", str(saved), "--kind", kind, "-o", str(chart)).code == 0
+        assert "mixed_7b" in chart.read_text(encoding="utf-8")
+    drawn = tmp_path / "latency.dot"
+    run = cli("diagram", "--result", str(saved), "--color-by", "latency", "-o", str(drawn))
+    assert run.code == 0, run.err
+    assert "mixed_7b" in drawn.read_text(encoding="utf-8")

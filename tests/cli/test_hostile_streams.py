@@ -640,7 +640,10 @@ def _signalled(signum: int, after: float | None, *args: str) -> Run:
     ],
 )
 def test_a_signal_at_any_moment_ends_in_one_line(signum, after):
-    run = _signalled(signum, after, "table", "--format", "csv", *SMALL)
+    # A profile of 10^6 passes is still running at the latest signal, on any machine (a
+    # table once ended before 1.5 s on an idle one, and the signal found no process).
+    long = ("profile", "--format", "csv", "--warmup", "0", "--repeats", "1000000")
+    run = _signalled(signum, after, *long, *SMALL)
     words = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated", signal.SIGHUP: "hung up"}
     assert run.code == 128 + signum, run
     assert run.err == f"gnet-inspect: error: {words[signum]}\n"
