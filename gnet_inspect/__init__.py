@@ -16,8 +16,12 @@ stays light (no torch until a function that needs it is called)::
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from gnet_inspect.starting import hold_signals_while_starting
+
+hold_signals_while_starting()  # first: a Ctrl-C while the console script starts is one line
+
+from importlib import import_module  # noqa: E402
+from typing import Any  # noqa: E402
 
 # Every public name and the module it lives in: the one list (``__all__`` is its keys).
 _HOMES = {

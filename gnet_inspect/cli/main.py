@@ -20,47 +20,26 @@ from importlib import import_module
 from types import FrameType
 from typing import Any
 
-__all__ = ["COMMANDS", "app", "error_line", "main"]
+import typer
 
-# What each signal that ends a run prints, and the exit code (128 + the signal, as a shell
-# reports a process it ended).
-_SIGNALS = {
-    signal.SIGINT: "interrupted",
-    signal.SIGTERM: "terminated",
-    signal.SIGHUP: "hung up",
-}
-_PREFIX = "gnet-inspect: error: "
-
-
-def _end_while_starting(signum: int, frame: FrameType | None) -> None:
-    """Ends the process at once, in one line, on a signal that arrives while it starts.
-
-    Nothing has been written yet, so there is nothing to clean up; ``print`` and the streams
-    may be half set up, so the line goes straight to the descriptor.
-    """
-    with suppress(OSError):  # stderr closed or gone: the exit code says it
-        os.write(2, f"{_PREFIX}{_SIGNALS[signal.Signals(signum)]}\n".encode())
-    os._exit(128 + signum)
-
-
-# Run as the console script, a signal that comes while typer, rich and the commands are being
-# imported (the first few tenths of a second) ends in the one line too, not in a traceback
-# from the middle of an import. A program that merely imports this module keeps its handlers.
-if os.path.basename(sys.argv[0] if sys.argv else "") == "gnet-inspect":
-    for _signum in _SIGNALS:
-        signal.signal(_signum, _end_while_starting)
-
-import typer  # noqa: E402  (after the handlers above, on purpose)
-
-from gnet_inspect.cli.app import app  # noqa: E402
-from gnet_inspect.cli.emit import flush_stdout  # noqa: E402
-from gnet_inspect.cli.streams import (  # noqa: E402
+from gnet_inspect.cli.app import app
+from gnet_inspect.cli.emit import flush_stdout
+from gnet_inspect.cli.streams import (
     Stopped,
     prepared_output,
     request_stop,
     stop_requested,
 )
-from gnet_inspect.errors import GnetInspectError  # noqa: E402
+from gnet_inspect.errors import GnetInspectError
+from gnet_inspect.starting import PREFIX, SIGNAL_WORDS
+
+__all__ = ["COMMANDS", "app", "error_line", "main"]
+
+# What each signal that ends a run prints, and the exit code (128 + the signal, as a shell
+# reports a process it ended). Until this module has set its own handlers, the console
+# script's are ``gnet_inspect.starting``'s (set before anything else is imported).
+_SIGNALS = {signal.Signals(signum): word for signum, word in SIGNAL_WORDS.items()}
+_PREFIX = PREFIX
 
 COMMANDS = ("table", "flops", "memory", "diagram", "chart", "docs", "profile")
 """Every command, in the order the help lists them: ``cli/<name>_cmd.py`` registers each."""

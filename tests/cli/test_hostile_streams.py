@@ -649,6 +649,33 @@ def test_a_signal_at_any_moment_ends_in_one_line(signum, after):
     assert run.err == f"gnet-inspect: error: {words[signum]}\n"
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_once_the_package_has_begun_to_import_is_one_line(signum):
+    """From the package's first line on, the console script ends in one line: here the
+    signal lands after ``import gnet_inspect`` and before the command line (typer, rich,
+    ``signal`` itself) is imported, the moment a Ctrl-C 0.1 s after start once hit."""
+    code = (
+        "import os, sys; sys.argv[0] = os.path.join(os.getcwd(), 'gnet-inspect'); "
+        f"import gnet_inspect; os.kill(os.getpid(), {int(signum)}); "
+        "import gnet_inspect.cli.main"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    words = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated", signal.SIGHUP: "hung up"}
+    assert (done.returncode, done.stderr) == (
+        128 + signum,
+        f"gnet-inspect: error: {words[signum]}\n",
+    )
+
+
+def test_importing_the_package_in_another_program_keeps_its_handlers():
+    code = (
+        "import signal; before = signal.getsignal(signal.SIGINT); import gnet_inspect, "
+        "gnet_inspect.cli.main; print(signal.getsignal(signal.SIGINT) is before)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "True", done.stderr
+
+
 def test_a_signal_before_python_has_started_ends_it_silently():
     # Before Python has set its own handler nothing of ours can run: the process ends by the
     # signal, as any program does (a shell reports 130), with nothing on stderr.
