@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from gnet_inspect.measure.backward import BackwardMacs, backward_macs
-from gnet_inspect.measure.levels import LEVELS, Level, Phase
+from gnet_inspect.measure.levels import CONCAT, LEVELS, Level, Phase
 from gnet_inspect.measure.measure import Measurement, ModuleMeasure, RowMeasure
 from gnet_inspect.measure.params import ParamCount
 from gnet_inspect.spec.notation import Size
@@ -144,7 +144,7 @@ def break_down(measured: Measurement, level: Level, phase: Phase = "inference") 
                 result.append(entry(row.id, row, types[row.id], row))
                 continue
             for part in parts:
-                counts = measured.modules.get(part.id) or _Counts(ParamCount(0, 0), 0, 0, None)
+                counts = measured.modules.get(part.id) or _concatenated(measured, part.id)
                 result.append(entry(part.id, row, part.kind, counts))
         return result
 
@@ -183,6 +183,13 @@ class _Counts:
 
 
 _Measured = RowMeasure | ModuleMeasure | _Counts
+
+
+def _concatenated(measured: Measurement, entry: str) -> _Counts:
+    """A concatenation's entry: no parameters and no multiply-adds, and the output of the
+    module (or fork) whose branches it joins, the tensor the next layer reads."""
+    owner = measured.modules.get(entry.removesuffix(f".{CONCAT}"))
+    return _Counts(ParamCount(0, 0), 0, 0, owner.output if owner is not None else None)
 
 
 def _with_backward(
