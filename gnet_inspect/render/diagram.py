@@ -204,7 +204,8 @@ class _Layout:
     def fill(self, dot: graphviz.Digraph, box_id: str | None, style: DiagramStyle) -> None:
         """Adds what lies directly in the box ``box_id`` (the root for None), then its boxes."""
         for node in self.members.get(box_id, []):
-            label = node_label(node, style.annotations, box_id)
+            ink = style.shading.fonts.get(node.id) if style.shading is not None else None
+            label = node_label(node, style.annotations, box_id, ink)
             dot.node(node.id, label=label, **_node_attrs(node, style.shading))
         for group in self.rows.get(box_id, []):
             with dot.subgraph() as row:

@@ -60,6 +60,7 @@ KIND_NAMES: dict[str, str] = {
     "sequence": "mixed layers",
 }
 ANNOTATION_COLOUR = "#555555"
+
 _POOLS = ("max pool", "avg pool", "adaptive avg pool")
 _CONVS = ("convolution", "depthwise convolution")
 
@@ -69,11 +70,18 @@ def fill(kind: str) -> str:
     return PALETTE.get(kind, PALETTE["sequence"])
 
 
-def node_label(node: DiagramNode, annotations: tuple[Annotation, ...], within: str | None) -> str:
+def node_label(
+    node: DiagramNode,
+    annotations: tuple[Annotation, ...],
+    within: str | None,
+    ink: str | None = None,
+) -> str:
     """The HTML-like label of a node: title, what it computes, then the chosen annotations.
 
     The title is the node's name inside the box ``within`` (``branch3x3.ch3x3red`` in the box
-    of ``inception_4a``); the input and the outputs, which no module runs, are titled so.
+    of ``inception_4a``); the input and the outputs, which no module runs, are titled so. On
+    a cost-coloured fill the annotations take the text's ``ink`` (black or white, whichever
+    reads better on it) rather than the grey, which would not read on every colour.
     """
     if node.role == "context":
         lines = [_describe_node(node)] if node.kind != "inception" else []
@@ -81,7 +89,8 @@ def node_label(node: DiagramNode, annotations: tuple[Annotation, ...], within: s
     title = node.role if node.role in ("input", "output") else _title(node.id, within)
     lines = _describe_node(node).split("\n") if node.role != "input" else []
     notes = _annotations(node.output, node.params, node.macs, annotations)
-    return _html(title, [line for line in lines if line != title], notes)
+    colour = ink or ANNOTATION_COLOUR
+    return _html(title, [line for line in lines if line != title], notes, colour=colour)
 
 
 def container_label(box: Container, annotations: tuple[Annotation, ...], within: str | None) -> str:
@@ -194,11 +203,17 @@ def _title(node_id: str, within: str | None) -> str:
     return node_id
 
 
-def _html(title: str, lines: list[str], notes: str, align: str | None = None) -> str:
+def _html(
+    title: str,
+    lines: list[str],
+    notes: str,
+    align: str | None = None,
+    colour: str = ANNOTATION_COLOUR,
+) -> str:
     body = [f"<B>{escape(title)}</B>"]
     body += [escape(line) for line in lines if line]
     if notes:
-        body.append(f'<FONT POINT-SIZE="8" COLOR="{ANNOTATION_COLOUR}">{escape(notes)}</FONT>')
+        body.append(f'<FONT POINT-SIZE="8" COLOR="{colour}">{escape(notes)}</FONT>')
     if align is None:
         return "<" + "<BR/>".join(body) + ">"
     end = f'<BR ALIGN="{align}"/>'

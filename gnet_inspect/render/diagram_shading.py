@@ -19,11 +19,22 @@ from gnet_inspect.render.format import binary_bytes, si
 from gnet_inspect.reports.diagram.graph import DiagramGraph, DiagramNode
 from gnet_inspect.reports.profile.result import LatencyProfile
 
-__all__ = ["COLOR_BY", "NEEDS_PROFILE", "NO_VALUE", "ColorBy", "Shading", "pick_color_by", "shade"]
+__all__ = [
+    "COLOR_BY",
+    "LIGHT_INK",
+    "NEEDS_PROFILE",
+    "NO_VALUE",
+    "ColorBy",
+    "Shading",
+    "pick_color_by",
+    "shade",
+]
 
 ColorBy = Literal["macs", "params", "memory", "latency"]
 COLOR_BY: tuple[ColorBy, ...] = get_args(ColorBy)
 NO_VALUE = "#ffffff"
+LIGHT_INK = "#ffffff"
+"""The text colour on a fill too dark for black (chosen from the fill's luminance)."""
 NEEDS_PROFILE = (
     "--color-by latency needs a saved profile: --result FILE, written by "
     "gnet-inspect profile --format json -o FILE"
@@ -76,7 +87,7 @@ def shade(graph: DiagramGraph, by: ColorBy, profile: LatencyProfile | None = Non
     top = max(values.values(), default=0.0) or 1.0
     scale = colormaps["YlOrRd"]
     fills = {node: to_hex(scale(value / top)) for node, value in values.items()}
-    fonts = {node: "#ffffff" if _dark(to_rgb(fill)) else "#000000" for node, fill in fills.items()}
+    fonts = {node: LIGHT_INK if _dark(to_rgb(fill)) else "#000000" for node, fill in fills.items()}
     stops = tuple(
         (to_hex(scale(i / (_STOPS - 1))), _format(by, top * i / (_STOPS - 1), profile))
         for i in range(_STOPS)
@@ -112,5 +123,8 @@ def _format(by: ColorBy, value: float, profile: LatencyProfile | None) -> str:
 
 
 def _dark(rgb: tuple[float, float, float]) -> bool:
-    red, green, blue = rgb
-    return 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
+    """Whether white text reads better than black on ``rgb``: by WCAG's contrast ratio, from
+    the fill's relative luminance (either ink then has at least 4.5:1, whatever the fill)."""
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return (1.05 / (luminance + 0.05)) > ((luminance + 0.05) / 0.05)

@@ -90,6 +90,40 @@ def test_colouring_by_macs_scales_from_zero_to_the_largest(cli):
     assert "MACs per image" in run.out
 
 
+def _luminance(colour: str) -> float:
+    """WCAG's relative luminance of ``#rrggbb``."""
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    light, dark = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+@pytest.mark.parametrize("by", ["macs", "params", "memory"])
+def test_every_text_on_a_cost_coloured_node_can_be_read(cli, by):
+    """Each node's title and its grey annotation against its fill: at least 4.5:1 (WCAG AA
+    for text), so that the annotation on the darkest nodes is not grey on dark red."""
+    import re
+
+    run = cli("diagram", "--color-by", by, "--format", "dot", "--depth", "modules")
+    assert run.code == 0, run.err
+    checked = 0
+    for line in run.out.splitlines():
+        fill = re.search(r'fillcolor="(#[0-9a-f]{6})"', line)
+        if " [label=<" not in line or fill is None:
+            continue
+        font = re.search(r'fontcolor="(#[0-9a-f]{6})"', line)
+        text = font[1] if font else "#000000"
+        assert _contrast(text, fill[1]) >= 4.5, line
+        for note in re.findall(r'FONT POINT-SIZE="8" COLOR="(#[0-9a-f]{6})"', line):
+            assert _contrast(note, fill[1]) >= 4.5, line
+            checked += 1
+    assert checked > 10
+
+
 def test_docs_draws_the_pictures_of_a_saved_profile(cli, saved, tmp_path):
     folder = tmp_path / "docs"
     run = cli("docs", str(folder), "--result", str(saved))
