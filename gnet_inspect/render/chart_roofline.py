@@ -13,17 +13,22 @@ from __future__ import annotations
 
 import math
 import textwrap
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gnet_inspect.errors import ResultError
-from gnet_inspect.render.chart_kit import COLORS, ChartFormat, draw_chart
+from gnet_inspect.render.chart_kit import COLORS, ChartFormat, draw_chart, text_width
 from gnet_inspect.render.format import si
 from gnet_inspect.reports.profile.result import BlockLatency, Ceilings, LatencyProfile
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["draw_roofline", "roofline_points"]
+__all__ = ["LABEL_POINTS", "draw_roofline", "roofline_points"]
+
+LABEL_POINTS = 7
+"""The size of a point's label, in points."""
+_LINE = LABEL_POINTS * 1.25  # a label's height, with its leading
+_Box = tuple[float, float, float, float]
 
 
 def roofline_points(profile: LatencyProfile) -> list[tuple[BlockLatency, float, float]]:
@@ -96,12 +101,10 @@ def _paint(figure: Figure, profile: LatencyProfile, ceilings: Ceilings, notes: l
             color=COLORS["memory"] if memory_bound else COLORS["macs"],
         )
         point.set_gid(f"point-{block.id}")
-        axes.annotate(
-            block.id, (intensity, rate), xytext=(4, 3), textcoords="offset points", fontsize=7
-        )
+    axes.set_xlim(low, high)
+    _label(figure, axes, points)
     axes.plot([], [], "o", color=COLORS["macs"], label="compute-bound block")
     axes.plot([], [], "o", color=COLORS["memory"], label="memory-bound block")
-    axes.set_xlim(low, high)
     axes.set_xlabel("arithmetic intensity (FLOPs per byte of least traffic)")
     axes.set_ylabel("achieved FLOP/s")
     axes.grid(which="major", alpha=0.3)
@@ -114,3 +117,51 @@ def _paint(figure: Figure, profile: LatencyProfile, ceilings: Ceilings, notes: l
         fontsize=10,
     )
     figure.text(0.01, 0.01, "\n".join(notes), ha="left", va="bottom", fontsize=6, color="#666666")
+
+
+def _label(figure: Figure, axes: Any, points: list[tuple[BlockLatency, float, float]]) -> None:
+    """Names every point, each label where it overlaps no other label and no point: to the
+    right of its point, else to the left, else a line higher or lower (further each time),
+    with a thin leader line once it has moved off its point's line. Text sizes are estimated
+    (``text_width``), not measured: a layout pass would draw every text twice."""
+    axes.get_ylim()  # settles the autoscaled limits that the transform below reads
+    scale = 72 / figure.dpi  # display pixels to points
+    where = {
+        block.id: tuple(v * scale for v in axes.transData.transform((x, y)))
+        for block, x, y in points
+    }
+    markers = [(px - 3, py - 3, px + 3, py + 3) for px, py in where.values()]
+    placed: list[_Box] = []
+    for block, x, y in sorted(points, key=lambda p: (-p[2], p[1])):  # from the top
+        px, py = where[block.id]
+        width = text_width(block.id, LABEL_POINTS) * 72
+        for dx, dy in _offsets(width):
+            box = (px + dx, py + dy, px + dx + width, py + dy + _LINE)
+            if not any(_overlap(box, other) for other in (*placed, *markers)):
+                break
+        else:
+            dx, dy = _offsets(width)[0]
+            box = (px + dx, py + dy, px + dx + width, py + dy + _LINE)
+        placed.append(box)
+        moved = abs(dy - 2) > _LINE / 2
+        axes.annotate(
+            block.id,
+            (x, y),
+            xytext=(dx, dy),
+            textcoords="offset points",
+            fontsize=LABEL_POINTS,
+            ha="left",
+            va="bottom",
+            gid=f"label-{block.id}",
+            arrowprops={"arrowstyle": "-", "color": "#999999", "lw": 0.5} if moved else None,
+        )
+
+
+def _offsets(width: float) -> list[tuple[float, float]]:
+    """Where a label may go, from its point, in points: right, left, then a line up or down."""
+    steps = [0, *(k * sign for k in range(1, 9) for sign in (1, -1))]
+    return [(dx, 2 + k * _LINE) for k in steps for dx in (4.0, -4.0 - width)]
+
+
+def _overlap(a: _Box, b: _Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]

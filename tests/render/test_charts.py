@@ -173,3 +173,45 @@ def test_the_same_profile_draws_the_same_bytes(profile, format):
         assert first.startswith({"svg": b"<?xml", "png": b"\x89PNG", "pdf": b"%PDF"}[format])
     svg = draw_shares(profile, "svg")
     assert b"<dc:date>" not in svg and b"font-family" in svg  # no date; text stays text
+
+
+def _label_boxes(svg: bytes, ids: list[str]) -> dict[str, tuple[float, float, float, float]]:
+    """Each point label's box in the SVG (points; y down), from its text position and the
+    font's real glyph extents (matplotlib's TextPath), not the chart's own estimate."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextPath
+
+    from gnet_inspect.render.chart_roofline import LABEL_POINTS
+
+    groups, font = _groups(svg), FontProperties(family="DejaVu Sans")
+    boxes = {}
+    for block in ids:
+        text = next(groups[f"label-{block}"].iter(f"{SVG}text"))
+        x, y = float(text.get("x", "nan")), float(text.get("y", "nan"))
+        extent = TextPath((0, 0), block, size=LABEL_POINTS, prop=font).get_extents()
+        boxes[block] = (x + extent.x0, y - extent.y1, x + extent.x1, y - extent.y0)
+    return boxes
+
+
+def _crowded(profile: LatencyProfile) -> LatencyProfile:
+    """Every block at the same FLOP/s: the labels all compete for one height."""
+    from dataclasses import replace
+
+    blocks = tuple(
+        replace(b, latency=replace(b.latency, median_ms=b.macs / 5e7 or b.latency.median_ms))
+        for b in profile.blocks
+    )
+    return replace(profile, blocks=blocks)
+
+
+@pytest.mark.parametrize("crowd", [False, True])
+def test_no_two_roofline_labels_overlap(profile, crowd):
+    chart = _crowded(profile) if crowd else profile
+    ids = [block.id for block, _, _ in roofline_points(chart)]
+    boxes = _label_boxes(draw_roofline(chart, "svg"), ids)
+    assert len(boxes) == len(ids) >= 10
+    for i, a in enumerate(ids):
+        for b in ids[i + 1 :]:
+            (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = boxes[a], boxes[b]
+            apart = ax1 <= bx0 + 0.5 or bx1 <= ax0 + 0.5 or ay1 <= by0 + 0.5 or by1 <= ay0 + 0.5
+            assert apart, (a, boxes[a], b, boxes[b])
