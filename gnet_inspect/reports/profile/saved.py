@@ -95,7 +95,7 @@ def check_same_table(profile: LatencyProfile, graph: DiagramGraph, name: str) ->
     raise ResultError(
         f"{name} is a profile of table '{s.network}' (variant {s.variant}); {what} those of table "
         f"'{graph.network}' ({graph.label}, input {graph.input_size}×{graph.input_size}); "
-        "draw the saved network without --variant and --spec, or profile this table"
+        "name the profiled table (--table or --spec, and --variant) or profile this one"
     )
 
 
