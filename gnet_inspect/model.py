@@ -152,6 +152,7 @@ def _build_branch(branch: Branch, received: Size, style: LayerStyle) -> nn.Seque
 
 
 def _pool(layer: PoolLayer, style: LayerStyle) -> nn.Module:
+    """A pool of a branch, or of a row (``build_row`` writes a row's pool as one)."""
     ceil = style.pool_ceil if layer.ceil is None else layer.ceil
     k, stride = layer.window.kernel, layer.window.stride
     if layer.kind == "max":
@@ -194,10 +195,7 @@ def build_row(row: Row, received: Size, style: LayerStyle) -> nn.Module | None:
         if row.window is None:
             assert row.grid is not None
             return nn.AdaptiveAvgPool2d(row.grid)
-        k, stride, ceil = row.window.kernel, row.window.stride, style.pool_ceil
-        if row.kind == "max":
-            return nn.MaxPool2d(k, stride, row.padding, ceil_mode=ceil)
-        return nn.AvgPool2d(k, stride, row.padding, ceil_mode=ceil)
+        return _pool(PoolLayer(row.id, row.kind, row.window, row.padding), style)
     if isinstance(row, (InceptionRow, ModuleRow)):
         return Inception(row.branches, received, style)
     if isinstance(row, LrnRow):

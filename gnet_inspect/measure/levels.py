@@ -29,6 +29,7 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 from gnet_inspect.errors import OptionError
+from gnet_inspect.spec.branches import CONCAT
 
 __all__ = [
     "CONCAT",
@@ -51,7 +52,6 @@ LEVEL_HELP: dict[Level, str] = {
     "layers": "each convolution unit (conv, [BN,] ReLU), pool, linear layer",
     "operations": "every operation: convolution, BatchNorm, ReLU apart",
 }
-CONCAT = "concat"
 
 
 def pick_level(name: str, allowed: tuple[Level, ...] = LEVELS) -> Level:

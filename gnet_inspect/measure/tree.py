@@ -74,6 +74,7 @@ class ModuleTree:
         self._units = {n for n, m in modules.items() if isinstance(m, (ConvUnit, LinearUnit))}
         self.inceptions = {name for name, module in modules.items() if is_inception(module)}
         self.forks = {name for name, module in modules.items() if isinstance(module, Fork)}
+        self._splits = self.inceptions | self.forks  # modules whose children are branches
         self.heads = tuple(head for ids in model.taps.values() for head in ids)
         head_rows = [f"{h}.{child}" for h in self.heads for child in self.children[h]]
         self.main_rows: tuple[str, ...] = model.row_ids
@@ -117,11 +118,6 @@ class ModuleTree:
         if entry.endswith(f".{CONCAT}") and entry[: -len(CONCAT) - 1] in self._splits:
             return CONCAT
         return "branch" if level == "branches" and entry != row else self.kinds[entry]
-
-    @property
-    def _splits(self) -> set[str]:
-        """The modules whose children are branches: module rows and forks."""
-        return self.inceptions | self.forks
 
     def _branch_of(self, path: str, row: str) -> str:
         """The innermost branch (of the module or of a fork) that ``path`` lies in; the row

@@ -59,7 +59,14 @@ def memory_lines(report: MemoryReport) -> list[str]:
         f"Training step: {binary_bytes(r.saved_bytes)} saved for backward "
         f"({grouped(r.saved_bytes)} bytes; the loss's {binary_bytes(r.loss_saved_bytes)} "
         f"included); with the fixed part {binary_bytes(r.training_step_bytes)} alive at the "
-        "end of the forward pass.",
+        "end of the forward pass."
+        + (
+            f" Such a step cannot run on one image: the BatchNorm of row "
+            f"'{r.untrainable_at_batch}' sees a 1×1 map (PyTorch refuses it in training mode); "
+            "these are what it would save, from steps on 2 and 3 images."
+            if r.untrainable_at_batch
+            else ""
+        ),
         f"Grows with the batch: the activations ({binary_bytes(r.forward_peak_bytes)} at the "
         f"inference peak, {binary_bytes(r.saved_bytes)} saved for training, for "
         f"{r.batch_size} image(s)); not: weights, buffers, gradients, optimizer state.",

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from gnet_inspect.render.columns import Column
 from gnet_inspect.render.format import STATUS_MARKS, grouped, si, signed, significant
-from gnet_inspect.reports.table import Comparison, TableReport, TableRow
+from gnet_inspect.reports.table import CHECKED_COLUMNS, Comparison, TableReport, TableRow
 from gnet_inspect.spec.schema import NetworkSpec
 
 __all__ = [
@@ -74,7 +74,9 @@ def paper_columns(report: TableReport) -> tuple[Column[TableRow], ...]:
 
     def cell(index: int) -> Column[TableRow]:
         header = report.spec.paper_columns[index]
-        numeric = header.startswith("#") or header.startswith("double #")
+        numeric = all(
+            r.paper is None or not r.paper[index] or r.paper[index].isdigit() for r in report.rows
+        )
         return Column(header, lambda r: r.paper[index] if r.paper else "", numeric=numeric)
 
     measured: list[Column[TableRow]] = []
@@ -231,6 +233,14 @@ def summary_lines(report: TableReport) -> list[str]:
         "marks for params then ops: ✓ within rounding of the printed digits, ≈ within one "
         f"unit of the last printed digit, ✗ beyond. Not counted: {not_counted}."
     )
+    if spec.paper_columns:
+        lines.append(
+            "print differs: the paper's "
+            + ", ".join(c for c in spec.paper_columns if c.lower() in CHECKED_COLUMNS)
+            + " cells (sizes at the table's own input size) and its printed params and ops, "
+            "each against the measurement; ✓ where every one the row prints agrees (its type "
+            "and patch are the paper's words, not checked)."
+        )
     if report.unrecognised_ops:
         ops = ", ".join(f"{op} ×{n}" for op, n in report.unrecognised_ops.items())
         lines.append(f"Operators outside the counting policy, not counted: {ops}")

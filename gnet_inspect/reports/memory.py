@@ -26,6 +26,8 @@ from gnet_inspect.measure.optimizers import OptimizerName
 from gnet_inspect.measure.peak import MeasuredPeak, measure_forward_peak
 from gnet_inspect.measure.training import LOSS, step_memory
 from gnet_inspect.reports.flops import BreakdownRow, break_down, stage_members
+from gnet_inspect.spec.schema import NetworkSpec
+from gnet_inspect.spec.shapes import single_value_norms
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -75,6 +77,9 @@ class MemoryReport:
     saved_bytes: int
     loss_saved_bytes: int
     measured_peak: MeasuredPeak | None
+    untrainable_at_batch: str | None = None
+    """The row whose BatchNorm sees a 1×1 map where the batch is 1: a training step PyTorch
+    refuses, whose figures are computed from batches 2 and 3 (``step_memory``)."""
 
     @property
     def fixed_bytes(self) -> int:
@@ -171,7 +176,13 @@ def memory_report(
             if measure_peak
             else None
         ),
+        untrainable_at_batch=_untrainable(spec, size, batch_size),
     )
+
+
+def _untrainable(spec: NetworkSpec, size: int, batch_size: int) -> str | None:
+    rows = single_value_norms(spec, size) if batch_size == 1 else ()
+    return rows[0] if rows else None
 
 
 def _inside(values: dict[str, int], prefixes: tuple[str, ...]) -> int:

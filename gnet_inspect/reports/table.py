@@ -77,7 +77,8 @@ class TableRow:
     paper: tuple[str, ...] | None = None
     """The row as the paper's own table prints it (``NetworkSpec.paper_columns``)."""
     paper_differs: tuple[str, ...] = ()
-    """The paper's size and depth columns whose printed cell is not what was measured."""
+    """The paper's size and depth columns whose printed cell is not what was measured, and
+    ``params`` or ``ops`` where the printed count differs beyond its last digit."""
 
 
 # The paper's columns a measurement can check, and what each is checked against.
@@ -174,13 +175,16 @@ def _inputs(measured: Measurement) -> dict[str, str]:
 
 
 def _paper_differs(
-    spec: NetworkSpec, cells: tuple[str, ...], measured: dict[str, str]
+    spec: NetworkSpec, cells: tuple[str, ...], measured: dict[str, str], native: bool
 ) -> tuple[str, ...]:
-    """The paper's checked columns whose cell reads otherwise than what was measured (a size
-    read with the paper's notation, ``8 × 8 × 2048``); an empty cell checks nothing."""
+    """The paper's checked columns (``CHECKED_COLUMNS``, in any case) whose cell reads
+    otherwise than what was measured (a size read with the paper's notation, ``8 × 8 ×
+    2048``); an empty cell checks nothing, and sizes are checked only at the table's own
+    input size (the print is of that one)."""
     differs = []
     for header, cell in zip(spec.paper_columns, cells):
-        if header not in CHECKED_COLUMNS or not cell:
+        header = header.lower()
+        if header not in CHECKED_COLUMNS or not cell or (header != "depth" and not native):
             continue
         if header == "depth":
             same = cell == measured["depth"]
@@ -228,6 +232,12 @@ def _row(spec: NetworkSpec, row: Row, m: RowMeasure, native: bool, received: str
             spec,
             printed.paper or (),
             {"output size": str(m.output), "input size": received, "depth": str(m.depth)},
+            native,
+        )
+        + tuple(
+            name
+            for name, cmp in (("params", params_cmp), ("ops", ops_cmp))
+            if cmp is not None and cmp.status == "differs"
         ),
     )
 

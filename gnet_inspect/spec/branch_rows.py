@@ -11,13 +11,21 @@ from __future__ import annotations
 
 from typing import Literal
 
-from gnet_inspect.spec.branches import Branch, ConvLayer, Fork, Layer, PoolLayer, same_padding
-from gnet_inspect.spec.limits import shown
+from gnet_inspect.spec.branches import (
+    CONCAT,
+    Branch,
+    ConvLayer,
+    Fork,
+    Layer,
+    PoolLayer,
+    same_padding,
+)
+from gnet_inspect.spec.limits import MAX_FORK_DEPTH, MAX_MODULE_LAYERS, shown
 from gnet_inspect.spec.names import is_free_name
 from gnet_inspect.spec.notation import Window, parse_kernel, parse_padding
 from gnet_inspect.spec.yaml_source import Node
 
-__all__ = ["LAYER_KINDS", "branch_paths", "parse_branches"]
+__all__ = ["LAYER_KINDS", "branch_paths", "parse_branches", "pool_padding"]
 
 _LAYER_KEYS: dict[str, tuple[str, ...]] = {
     "conv": ("id", "conv", "channels", "padding", "activation"),
@@ -36,6 +44,10 @@ def parse_branches(node: Node) -> tuple[tuple[Branch, ...], dict[str, str]]:
     return _parallel(node, (), paths, "module"), paths
 
 
+def _is_name(name: str) -> bool:
+    return is_free_name(name) and name != CONCAT
+
+
 def branch_paths(node: Node) -> dict[str, str]:
     """The YAML path of each branch and layer of a module's ``branches`` that loaded, by its
     dotted name inside the row: where a size error found after parsing is reported."""
@@ -46,6 +58,8 @@ def _parallel(
     node: Node, within: tuple[str, ...], paths: dict[str, str], what: str
 ) -> tuple[Branch, ...]:
     entries = node.mapping()
+    if len(within) // 2 > MAX_FORK_DEPTH:  # within: branch, fork, branch, fork, …
+        node.fail(f"forks nest at most {MAX_FORK_DEPTH} deep inside one another")
     if len(entries) < 2:
         node.fail(
             f"a {what} needs at least two branches, got {len(entries)}; "
@@ -53,7 +67,7 @@ def _parallel(
         )
     branches = []
     for branch_id, layers in entries.items():
-        if not is_free_name(branch_id):
+        if not _is_name(branch_id):
             layers.fail(_bad_name("a branch", branch_id))
         here = (*within, branch_id)
         paths[".".join(here)] = layers.path
@@ -68,6 +82,8 @@ def _layers(node: Node, within: tuple[str, ...], paths: dict[str, str]) -> tuple
     layers: list[Layer] = []
     seen: dict[str, str] = {}
     for item in items:
+        if len(paths) > 2 * MAX_MODULE_LAYERS:  # a path per branch and per layer
+            item.fail(f"a module has at most {MAX_MODULE_LAYERS} layers, forks' included")
         layer = _layer(item, within, paths)
         if layer.id in seen:
             item.fail(
@@ -104,7 +120,7 @@ def _id(fields: dict[str, Node], default: str) -> str:
     if "id" not in fields:
         return default
     layer_id = fields["id"].text()
-    if not is_free_name(layer_id):
+    if not _is_name(layer_id):
         fields["id"].fail(_bad_name("a layer", layer_id))
     return layer_id
 
@@ -141,11 +157,7 @@ def _pool(fields: dict[str, Node]) -> PoolLayer:
     kh, kw, stride = _kernel(node, patch)
     if kh != kw:
         node.fail(f"expected a square pool window, got {shown(patch)}")
-    padding = fields["padding"].integer(minimum=0) if "padding" in fields else 0
-    if padding > kh // 2:
-        fields["padding"].fail(
-            f"a {kh}×{kh} pool pads at most {kh // 2} (half its window), got {padding}"
-        )
+    padding = pool_padding(fields.get("padding"), kh)
     ceil = None
     if "rounding" in fields:
         rounding = fields["rounding"].text()
@@ -156,6 +168,16 @@ def _pool(fields: dict[str, Node]) -> PoolLayer:
     return PoolLayer(
         _id(fields, f"{kind}pool"), _POOLS[kind], Window(kh, stride), padding, ceil, include
     )
+
+
+def pool_padding(node: Node | None, kernel: int) -> int:
+    """A pool's padding (0 when not given): at most half its window, as PyTorch requires."""
+    padding = node.integer(minimum=0) if node is not None else 0
+    if node is not None and padding > kernel // 2:
+        node.fail(
+            f"a {kernel}×{kernel} pool pads at most {kernel // 2} (half its window), got {padding}"
+        )
+    return padding
 
 
 def _kernel(node: Node, text: str | None = None) -> tuple[int, int, int]:
@@ -179,5 +201,5 @@ def _padding(node: Node) -> tuple[int, int]:
 def _bad_name(what: str, name: str) -> str:
     return (
         f"{shown(name)} cannot name {what}; use lower-case letters, digits and '_', "
-        "starting with a letter"
+        f"starting with a letter ('{CONCAT}' names the concatenation)"
     )

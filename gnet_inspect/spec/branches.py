@@ -17,6 +17,7 @@ from typing import Literal
 from gnet_inspect.spec.notation import Window
 
 __all__ = [
+    "CONCAT",
     "Branch",
     "ConvLayer",
     "Fork",
@@ -25,6 +26,11 @@ __all__ = [
     "googlenet_branches",
     "same_padding",
 ]
+
+
+CONCAT = "concat"
+"""The name of a module's (or fork's) concatenation among its entries (``mixed_7b.concat``):
+no branch or layer may take it."""
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,25 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["MAX_NUMBER_CHARS", "MAX_REAL", "MAX_TABLE_BYTES", "MAX_UNITS", "shown"]
+__all__ = [
+    "MAX_FORK_DEPTH",
+    "MAX_MODULE_LAYERS",
+    "MAX_NUMBER_CHARS",
+    "MAX_REAL",
+    "MAX_TABLE_BYTES",
+    "MAX_UNITS",
+    "shown",
+]
 
 MAX_UNITS = 2**20
 """The most channels, features, pixels, kernel size, stride, grid, depth multiplier or depth."""
+
+MAX_FORK_DEPTH = 8
+"""The deepest a fork may sit inside forks (Inception-v3's 8×8 module has one level)."""
+
+MAX_MODULE_LAYERS = 1000
+"""The most layers one module may have, forks' included (YAML aliases can repeat a branch
+many times over in a few bytes)."""
 
 MAX_REAL = 1e6
 """The largest loss weight or LRN parameter."""

@@ -295,6 +295,13 @@ def _paper_columns(node: Node | None, rows: list[tuple[Row, Node]]) -> tuple[str
     columns = tuple(cell.text() for cell in node.items()) if node is not None else ()
     if node is not None and not columns:
         node.fail("expected the headers of the paper's table, at least one")
+    for i, header in enumerate(columns):
+        if header.lower() in (c.lower() for c in columns[:i]) or header == "differs":
+            assert node is not None
+            node.fail(
+                f"header {shown(header)} is given twice (or is 'differs'); every paper column "
+                "needs its own header"
+            )
     for row, row_node in rows:
         cells = row.printed.paper
         if cells is None:

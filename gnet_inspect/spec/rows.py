@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from gnet_inspect.spec.branch_rows import parse_branches
+from gnet_inspect.spec.branch_rows import parse_branches, pool_padding
 from gnet_inspect.spec.limits import MAX_REAL, shown
 from gnet_inspect.spec.names import is_free_name
 from gnet_inspect.spec.notation import (
@@ -133,12 +133,7 @@ def _conv(row_id: str, printed: Printed, f: dict[str, Node]) -> Row:
 
 def _pool(row_id: str, printed: Printed, f: dict[str, Node]) -> Row:
     window = read_window(_required(f, "patch", "pool"))
-    padding = f["padding"].integer(minimum=0) if "padding" in f else 0
-    if padding > window.kernel // 2:
-        f["padding"].fail(
-            f"a {window.kernel}×{window.kernel} pool pads at most {window.kernel // 2} "
-            f"(half its window), got {padding}"
-        )
+    padding = pool_padding(f.get("padding"), window.kernel)
     kind: Literal["max", "avg"] = "max" if printed.type == "max pool" else "avg"
     return PoolRow(row_id, printed, kind=kind, window=window, padding=padding)
 

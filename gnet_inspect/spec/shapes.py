@@ -80,19 +80,35 @@ def pools_adaptively(spec: NetworkSpec) -> bool:
 
 
 def single_value_norms(spec: NetworkSpec, input_size: int | None = None) -> tuple[str, ...]:
-    """The rows (qualified ids) whose BatchNorm sees a 1×1 map: in training mode it then has
-    one value per channel at batch 1, which PyTorch refuses (Inception-v3's aux head at
-    299×299). A module's layers are never on a smaller grid than its output, so its output
-    decides."""
+    """The rows (qualified ids) with a BatchNorm that sees a 1×1 map: in training mode it then
+    has one value per channel at batch 1, which PyTorch refuses (Inception-v3's aux head at
+    299×299). Every convolution of a module counts, on its own grid."""
     if spec.style.batch_norm_eps is None:
         return ()
     plan = infer_shapes(spec, input_size)
-    normed = (ConvRow, InceptionRow, ModuleRow)
-    return tuple(
-        qid
-        for qid, row, _ in qualified_rows(spec)
-        if isinstance(row, normed) and (plan.outputs[qid].height, plan.outputs[qid].width) == (1, 1)
-    )
+    found = []
+    for qid, row, _ in qualified_rows(spec):
+        if isinstance(row, ConvRow):
+            grids = [plan.outputs[qid]]
+        elif isinstance(row, (InceptionRow, ModuleRow)):
+            grids = list(_conv_grids(row.branches, plan.inputs[qid], spec.style.pool_ceil))
+        else:
+            continue
+        if any((grid.height, grid.width) == (1, 1) for grid in grids):
+            found.append(qid)
+    return tuple(found)
+
+
+def _conv_grids(branches: tuple[Branch, ...], size: Size, pool_ceil: bool) -> Iterator[Size]:
+    """The output of every convolution in ``branches`` (forks' included), from ``size``."""
+    for branch in branches:
+        grid = size
+        for layer in branch.layers:
+            if isinstance(layer, Fork):
+                yield from _conv_grids(layer.branches, grid, pool_ceil)
+            grid = layer_output(layer, grid, pool_ceil)
+            if isinstance(layer, ConvLayer):
+                yield grid
 
 
 def conv_output(length: int, kernel: int, stride: int, padding: int) -> int:

@@ -242,3 +242,52 @@ def test_a_saved_profile_of_a_new_table_is_charted_and_drawn(cli, tmp_path):
     run = cli("diagram", "--result", str(saved), "--color-by", "latency", "-o", str(drawn))
     assert run.code == 0, run.err
     assert "mixed_7b" in drawn.read_text(encoding="utf-8")
+
+
+def test_printed_sizes_are_checked_only_at_the_tables_own_input_size(cli):
+    run = cli(
+        "table",
+        "--table",
+        "inception-v3",
+        "--variant",
+        "torchvision",
+        "--input-size",
+        "320",
+        "--format",
+        "json",
+    )
+    rows = json.loads(run.out)["rows"]
+    assert all(row["paper_differs"] == "" for row in rows)
+
+
+def test_printed_params_and_ops_that_differ_are_named_beside_the_papers_columns(cli, tmp_path):
+    text = named_table("inception-v3").read_text(encoding="utf-8")
+    changed = text.replace(
+        "{id: conv2d_1a_3x3, type: convolution, patch: 3×3/2, padding: 0,",
+        "{id: conv2d_1a_3x3, type: convolution, patch: 3×3/2, padding: 0, params: 5K, ops: 1M,",
+    )
+    assert changed != text
+    (tmp_path / "v3.yaml").write_text(changed, encoding="utf-8")
+    run = cli("table", "--spec", str(tmp_path / "v3.yaml"), "--format", "json")
+    first = json.loads(run.out)["rows"][0]
+    assert first["paper_differs"] == "params, ops"  # 928 params and 19.18M MACs measured
+
+
+def test_a_paper_column_given_twice_is_refused(cli, tmp_path):
+    text = named_table("inception-v3").read_text(encoding="utf-8")
+    twice = text.replace(
+        "paper_columns: [type, patch size/stride or remarks, input size]",
+        "paper_columns: [type, Type, input size]",
+    )
+    (tmp_path / "v3.yaml").write_text(twice, encoding="utf-8")
+    assert_one_line_error(
+        cli("table", "--spec", str(tmp_path / "v3.yaml")), "paper_columns", "given twice"
+    )
+
+
+def test_memory_says_when_a_step_on_one_image_cannot_run(cli):
+    run = cli("memory", "--table", "inception-v3")
+    text = " ".join(run.out.split())
+    assert "Such a step cannot run on one image: the BatchNorm of row 'aux_logits.conv1'" in text
+    two = " ".join(cli("memory", "--table", "inception-v3", "--batch-size", "2").out.split())
+    assert "cannot run" not in two

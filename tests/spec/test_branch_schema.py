@@ -332,3 +332,64 @@ def test_the_googlenet_kernel_what_if_refuses_a_table_without_its_5x5_branch(sma
 
     with pytest.raises(OptionError, match="3x3-in-5x5 needs GoogLeNet-style Inception rows"):
         with_ch5x5_kernel(small)
+
+
+def test_a_forks_concatenation_is_timed_to_the_forks_end_not_the_modules(small):
+    """The concat block of a fork runs from its last sub-branch's end to the fork's end; a
+    block running to the module's end would overlap the branches after the fork."""
+    from gnet_inspect.reports.profile.timing import plan_blocks
+
+    blocks = {b.name: b for b in plan_blocks(measure(small).tree, "branches")}
+    fork = blocks["mixed_a.branch3x3.fork.concat"]
+    assert (fork.start, fork.end) == (
+        ("mixed_a.branch3x3.fork.right", "end"),
+        ("mixed_a.branch3x3.fork", "end"),
+    )
+    module = blocks["mixed_a.concat"]
+    assert (module.start, module.end) == (("mixed_a.branch_pool", "end"), ("mixed_a", "end"))
+
+
+def _forks(depth: int) -> str:
+    """A module whose branch forks ``depth`` times inside itself."""
+    inner = "[{conv: 1×1, channels: 2}]"
+    for _ in range(depth):
+        inner = f"[{{fork: {{a: {inner}, b: [{{conv: 1×1, channels: 2}}]}}}}]"
+    return inner
+
+
+def test_forks_nest_at_most_eight_deep(tmp_path):
+    deep = SMALL.replace("branch1x1: [{conv: 1×1, channels: 4}]", f"branch1x1: {_forks(9)}")
+    with pytest.raises(SpecError, match="forks nest at most 8 deep"):
+        load_spec(_write(tmp_path, deep))
+
+
+def test_a_module_of_aliases_that_expands_past_the_layer_cap_is_refused_at_once(tmp_path):
+    """YAML aliases repeat a branch at no cost: five forks of four copies are 4^5 layers in
+    a few lines, refused while they are parsed (not built, traced and timed)."""
+    branches = ["      branch1x1: &a0 [{conv: 1×1, channels: 4}]"]
+    for i in range(1, 6):
+        copies = ", ".join(f"{c}: *a{i - 1}" for c in "wxyz")
+        branches.append(f"      b{i}: &a{i} [{{fork: {{{copies}}}}}]")
+    bomb = SMALL.replace("      branch1x1: [{conv: 1×1, channels: 4}]", "\n".join(branches))
+    with pytest.raises(SpecError, match="a module has at most 1000 layers"):
+        load_spec(_write(tmp_path, bomb))
+
+
+def test_no_branch_or_layer_may_be_called_concat(tmp_path):
+    error = _refused(tmp_path, "      branch1x1:", "      concat:")
+    assert error.where == "rows[1].branches.concat"
+    assert "'concat' names the concatenation" in error.message
+
+
+def test_a_batchnorm_on_a_1x1_map_inside_a_module_is_found(tmp_path):
+    from gnet_inspect.spec.shapes import single_value_norms
+
+    # reduce's 3×3/2 branch: a 7×7 window on its 16×16 input leaves 5×5; one of 16×16 and
+    # stride 16 leaves a 1×1 map inside the module, before a padded 3×3 grows it back.
+    hidden = SMALL.replace(
+        "branch3x3: [{conv: 3×3/2, channels: 16, padding: 0}]",
+        "branch3x3: [{conv: 16×16/16, channels: 16, padding: 0}, "
+        "{conv: 1×1, channels: 16, padding: 3}]",
+    ).replace("output: 7×7×40", "output: 7×7×40")
+    spec = load_spec(_write(tmp_path, hidden))
+    assert single_value_norms(spec) == ("reduce",)

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from gnet_inspect.measure.levels import Level
+from gnet_inspect.measure.levels import CONCAT, Level
 from gnet_inspect.measure.tree import ModuleTree
 from gnet_inspect.reports.profile.timing import (
     Block,
@@ -234,7 +234,7 @@ def _stamps_on(
             else:
                 handles.append(module.register_forward_hook(stamp))
         for block in blocks:
-            owner = block.row if block.kind == "concat" else block.name
+            owner = block.name.removesuffix(f".{CONCAT}") if block.kind == "concat" else block.name
             handles.append(model.get_submodule(owner).register_forward_hook(on_output(block.name)))
         yield
     finally:

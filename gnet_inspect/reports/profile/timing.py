@@ -74,8 +74,8 @@ class Block:
 
 def plan_blocks(tree: ModuleTree, level: Level) -> tuple[Block, ...]:
     """The blocks of a network's main path in forward order: the entries of each row at
-    ``level`` (``measure.levels``), an Inception module's concatenation timed from the end of
-    its last branch to the end of the module.
+    ``level`` (``measure.levels``), a concatenation timed from the end of the entry before it
+    (its last branch) to the end of the module (or fork) it concatenates for.
 
     Entries run in the order they are registered, as the model's ``forward`` calls them.
     """
@@ -83,8 +83,9 @@ def plan_blocks(tree: ModuleTree, level: Level) -> tuple[Block, ...]:
     for row in tree.main_rows:
         previous = row
         for entry in tree.entries(row, level):
-            if entry.kind == CONCAT:
-                blocks.append(Block(entry.id, row, "concat", (previous, "end"), (row, "end")))
+            if entry.kind == CONCAT:  # a module's, or a fork's inside it: to its own end
+                owner = entry.id.removesuffix(f".{CONCAT}")
+                blocks.append(Block(entry.id, row, "concat", (previous, "end"), (owner, "end")))
             elif entry.id == row:
                 blocks.append(Block(row, row, "row", (row, "start"), (row, "end")))
             else:
