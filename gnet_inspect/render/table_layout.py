@@ -202,6 +202,11 @@ def summary_lines(report: TableReport) -> list[str]:
     claims = spec.claims
     text_macs = f"; the text says about {claims.macs.text}" if claims.macs else ""
     text_params = f"; the text says {claims.params.text}" if claims.params else ""
+    if claims.params_below:
+        below = totals.params < claims.params_below.value(1000)
+        text_params += (
+            f"; the text says fewer than {claims.params_below.text} {'✓' if below else '✗'}"
+        )
     lines = [
         f"Inference, one {report.input_size}×{report.input_size} image: "
         f"{grouped(totals.params)} params ({grouped(totals.weights)} weights{text_params}) · "

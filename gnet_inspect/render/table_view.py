@@ -108,6 +108,7 @@ def table_document(report: TableReport) -> dict[str, Any]:
             "blocks": spec.claims.blocks,
             "macs": spec.claims.macs.text if spec.claims.macs else None,
             "params": spec.claims.params.text if spec.claims.params else None,
+            "params_below": spec.claims.params_below.text if spec.claims.params_below else None,
         },
         "unrecognised_ops": report.unrecognised_ops,
     }

@@ -280,13 +280,14 @@ def _counted(node: Node | None, choices: tuple[Counted, ...]) -> Counted:
 def _claims(node: Node | None) -> Claims:
     if node is None:
         return Claims()
-    f = node.mapping(("depth", "depth_with_pooling", "blocks", "macs", "params"))
+    f = node.mapping(("depth", "depth_with_pooling", "blocks", "macs", "params", "params_below"))
     return Claims(
         depth=f["depth"].integer() if "depth" in f else None,
         depth_with_pooling=f["depth_with_pooling"].integer() if "depth_with_pooling" in f else None,
         blocks=f["blocks"].text() if "blocks" in f else None,
         macs=read_count(f["macs"]) if "macs" in f else None,
         params=read_count(f["params"]) if "params" in f else None,
+        params_below=read_count(f["params_below"]) if "params_below" in f else None,
     )
 
 

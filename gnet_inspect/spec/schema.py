@@ -190,6 +190,8 @@ class Claims:
     blocks: str | None = None
     macs: PrintedCount | None = None
     params: PrintedCount | None = None
+    params_below: PrintedCount | None = None
+    """A bound the text gives instead of a count ("less than 25 million parameters")."""
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from conftest import assert_one_line_error, run_under_memory_limit
 from gnet_inspect.spec.loader import bundled_tables, list_variants, named_table
 
 NEW_TABLES = ("bn-inception", "inception-v3")
+V3_TORCHVISION = ("--table", "inception-v3", "--variant", "torchvision")
 QUICK = ("--repeats", "1", "--warmup", "0")
 
 
@@ -102,6 +103,9 @@ def test_claims_of_the_new_papers_are_set_beside_the_measurement(cli):
     v3 = cli("table", "--table", "inception-v3")
     assert "48 layers with parameters (the text: 42 ✗)" in " ".join(v3.out.split())
     assert "the text says about 5G" in v3.out
+    assert "23,834,568 params (23,799,136 weights; the text says fewer than 25M ✓)" in " ".join(
+        v3.out.split()
+    )
     bn = json.loads(cli("table", "--table", "bn-inception", "--format", "json").out)
     assert bn["claims"]["params"] == "13.6M"
 
@@ -139,15 +143,7 @@ def test_the_memory_guard_refuses_the_new_tables_at_sizes_that_would_not_fit(tmp
             "batch-size",
         ),
         (
-            [
-                "table",
-                "--table",
-                "inception-v3",
-                "--variant",
-                "torchvision",
-                "--input-size",
-                "6000",
-            ],
+            ["table", *V3_TORCHVISION, "--input-size", "6000"],
             "--input-size",
         ),
         (
@@ -245,17 +241,7 @@ def test_a_saved_profile_of_a_new_table_is_charted_and_drawn(cli, tmp_path):
 
 
 def test_printed_sizes_are_checked_only_at_the_tables_own_input_size(cli):
-    run = cli(
-        "table",
-        "--table",
-        "inception-v3",
-        "--variant",
-        "torchvision",
-        "--input-size",
-        "320",
-        "--format",
-        "json",
-    )
+    run = cli("table", *V3_TORCHVISION, "--input-size", "320", "--format", "json")
     rows = json.loads(run.out)["rows"]
     assert all(row["paper_differs"] == "" for row in rows)
 
