@@ -23,9 +23,10 @@ def test_the_registry_lists_every_bundled_table_googlenet_first():
 def test_help_lists_every_bundled_table_and_its_variants(cli, command):
     run = cli(command, "--help")
     assert run.code == 0
-    text = " ".join(run.out.replace("│", " ").split())
+    compact = "".join(run.out.replace("│", " ").split())  # the help wraps anywhere
     for name in bundled_tables():
-        assert name in text.replace(" ", "") or name in text, (command, name)
+        variants = ",".join(list_variants(named_table(name)))
+        assert f"{name}:{variants}" in compact, (command, name, variants)
 
 
 @pytest.mark.parametrize("table", NEW_TABLES)
@@ -110,10 +111,50 @@ def test_claims_of_the_new_papers_are_set_beside_the_measurement(cli):
     assert bn["claims"]["params"] == "13.6M"
 
 
+def _longest(layers, pools: bool) -> int:
+    """Layers with parameters (and pools) on a branch's longest path, counted on the spec."""
+    from gnet_inspect.spec.branches import ConvLayer, Fork
+
+    count = 0
+    for layer in layers:
+        if isinstance(layer, Fork):
+            count += max(_longest(b.layers, pools) for b in layer.branches)
+        else:
+            count += isinstance(layer, ConvLayer) or pools
+    return count
+
+
+def _depth_by_formula(spec, pools: bool) -> int:
+    """The longest path through the table's rows, from the spec alone (no trace): a conv row
+    is 1 (2 with its 1×1 reduction), a linear row 1, a pool row 1 with pooling, a module its
+    longest branch."""
+    from gnet_inspect.spec.schema import ConvRow, InceptionRow, LinearRow, ModuleRow, PoolRow
+
+    depth = 0
+    for row in spec.rows:
+        if isinstance(row, ConvRow):
+            depth += 1 + (row.reduce is not None)
+        elif isinstance(row, LinearRow):
+            depth += 1
+        elif isinstance(row, PoolRow):
+            depth += pools
+        elif isinstance(row, (InceptionRow, ModuleRow)):
+            depth += max(_longest(b.layers, pools) for b in row.branches)
+    return depth
+
+
 @pytest.mark.parametrize("table", bundled_tables())
-def test_every_bundled_table_loads_in_every_variant(table):
+def test_depth_traced_equals_the_longest_path_counted_on_the_spec(table):
+    """Every variant of every bundled table: the traced graph's depth (what `table` prints:
+    v3 48 and 51, BN-Inception 34 and 37) against a count on the spec's branches."""
+    from gnet_inspect.measure.measure import measure
+    from gnet_inspect.spec.loader import load_spec
+
     for variant in list_variants(named_table(table)):
-        assert variant
+        spec = load_spec(named_table(table), variant)
+        depth = measure(spec).depth
+        assert depth.depth == _depth_by_formula(spec, pools=False), (table, variant)
+        assert depth.depth_with_pooling == _depth_by_formula(spec, pools=True), (table, variant)
 
 
 def test_an_unknown_table_is_one_line_naming_the_bundled_ones(cli):
