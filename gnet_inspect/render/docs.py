@@ -31,9 +31,8 @@ from gnet_inspect.reports.profile.latency import profile_latency
 from gnet_inspect.reports.profile.result import LatencyProfile
 from gnet_inspect.reports.profile.saved import check_same_table
 from gnet_inspect.reports.table import table_report
-from gnet_inspect.spec.branch_edits import drop_reductions
 from gnet_inspect.spec.schema import InceptionRow, ModuleRow, NetworkSpec
-from gnet_inspect.spec.whatifs import without_reductions
+from gnet_inspect.spec.whatifs import has_reductions, without_reductions
 
 __all__ = ["DOCS_PROFILE", "INDEX", "MEMORY", "REDUCTIONS", "TABLE", "DocFile", "documentation_set"]
 
@@ -191,11 +190,9 @@ def _savings(measured: Measurement, naive: Measurement) -> DocFile:
 
 
 def _has_reductions(spec: NetworkSpec, module: str) -> bool:
-    """Whether ``module`` is a module row that ``--reduce off`` changes."""
+    """Whether ``module`` is a row that ``--reduce off`` changes."""
     row = next((r for r in spec.rows if r.id == module), None)
-    if isinstance(row, InceptionRow):
-        return not row.naive
-    return isinstance(row, ModuleRow) and drop_reductions(row.branches) != row.branches
+    return row is not None and has_reductions(row)
 
 
 def _reduced_row(spec: NetworkSpec, module: str) -> InceptionRow | None:

@@ -33,6 +33,8 @@ __all__ = [
     "WHATIFS",
     "WhatIf",
     "apply_whatifs",
+    "has_reductions",
+    "unreduced",
     "with_ch5x5_kernel",
     "with_fc_head",
     "with_separable_conv1",
@@ -55,20 +57,28 @@ def without_reductions(spec: NetworkSpec) -> NetworkSpec:
     (next modules, aux heads, classifier) follow from the built widths. The stem's conv2
     keeps its 1×1: it is no Inception module."""
     _inception_rows(spec, "--reduce off")
-
-    def naive(row: Row) -> Row:
-        if isinstance(row, InceptionRow):
-            return replace(row, ch3x3red=None, ch5x5red=None, pool_proj=None)
-        if isinstance(row, ModuleRow):
-            return replace(row, branches=drop_reductions(row.branches))
-        return row
-
-    rows = tuple(naive(row) for row in spec.rows)
+    rows = tuple(unreduced(row) for row in spec.rows)
     if rows == spec.rows:
         raise OptionError(
             f"--reduce off: the modules of table {spec.origin} have no 1×1 reduction to remove"
         )
     return _with(spec, "reduce off", rows)
+
+
+def unreduced(row: Row) -> Row:
+    """One row as ``--reduce off`` builds it: a module without its 1×1 reductions (GoogLeNet's
+    columns without ``ch3x3red``, ``ch5x5red`` and ``pool_proj``; a branch graph through
+    ``branch_edits.drop_reductions``); any other row as it is."""
+    if isinstance(row, InceptionRow):
+        return replace(row, ch3x3red=None, ch5x5red=None, pool_proj=None)
+    if isinstance(row, ModuleRow):
+        return replace(row, branches=drop_reductions(row.branches))
+    return row
+
+
+def has_reductions(row: Row) -> bool:
+    """Whether ``--reduce off`` changes ``row`` (a module with a 1×1 reduction)."""
+    return unreduced(row) != row
 
 
 def with_whole_5x5(spec: NetworkSpec) -> NetworkSpec:
