@@ -15,7 +15,7 @@ from typing import Literal, NamedTuple
 import torch
 from torch import Tensor, nn
 
-from gnet_inspect.spec.branches import Branch, ConvLayer, PoolLayer, same_padding
+from gnet_inspect.spec.branches import Branch, ConvLayer, PoolLayer, Residual, same_padding
 from gnet_inspect.spec.notation import Size
 from gnet_inspect.spec.schema import (
     AuxHead,
@@ -31,7 +31,7 @@ from gnet_inspect.spec.schema import (
     Row,
     SoftmaxRow,
 )
-from gnet_inspect.spec.shapes import infer_shapes, layer_output
+from gnet_inspect.spec.shapes import branches_output, infer_shapes, layer_output
 
 __all__ = [
     "AuxClassifier",
@@ -42,6 +42,8 @@ __all__ = [
     "GoogLeNetOutput",
     "Inception",
     "LinearUnit",
+    "ResidualConnection",
+    "ScaledSum",
     "build_model",
     "fill_zeros",
 ]
@@ -110,19 +112,71 @@ class Branches(nn.Module):
 
     def __init__(self, branches: tuple[Branch, ...], received: Size, style: LayerStyle) -> None:
         super().__init__()
+        self.branch_ids = tuple(branch.id for branch in branches)
         for branch in branches:
             self.add_module(branch.id, _build_branch(branch, received, style))
 
     def forward(self, x: Tensor) -> Tensor:
-        return torch.cat([branch(x) for branch in self.children()], dim=1)
+        return torch.cat([self._modules[i](x) for i in self.branch_ids], dim=1)  # type: ignore[misc]
+
+
+class ScaledSum(nn.Module):
+    """``residual × scale + shortcut``, then a ReLU unless ``activation`` is False: the sum of
+    Inception-ResNet's modules, one operation with no parameters (its ReLU is part of it)."""
+
+    def __init__(self, scale: float, activation: bool) -> None:
+        super().__init__()
+        self.scale = scale
+        self.activation = activation
+
+    def forward(self, residual: Tensor, shortcut: Tensor) -> Tensor:
+        out = residual * self.scale + shortcut
+        return nn.functional.relu(out, inplace=True) if self.activation else out
+
+    def extra_repr(self) -> str:
+        return f"scale={self.scale}, activation={'relu' if self.activation else 'none'}"
+
+
+class ResidualConnection(nn.Module):
+    """A module's residual connection (``spec.branches.Residual``): the concatenation projected
+    by a 1×1 convolution with a bias (no BatchNorm, no activation), then the scaled sum with
+    the module's input."""
+
+    def __init__(self, concatenated: int, residual: Residual) -> None:
+        super().__init__()
+        self.projection = nn.Conv2d(concatenated, residual.projection, 1)
+        self.sum = ScaledSum(residual.scale, residual.activation)
+
+    def forward(self, concatenation: Tensor, shortcut: Tensor) -> Tensor:
+        out: Tensor = self.sum(self.projection(concatenation), shortcut)
+        return out
 
 
 class Inception(Branches):
-    """A module row: its branches (``spec.branches``) on the row's input, concatenated.
+    """A module row: its branches (``spec.branches``) on the row's input, concatenated, and
+    with a ``residual`` connection (Inception-ResNet) that concatenation added to the input.
 
     GoogLeNet's rows give four branches (Figure 2(b)); a reduction left out gives the naive
     module of Figure 2(a).
     """
+
+    def __init__(
+        self,
+        branches: tuple[Branch, ...],
+        received: Size,
+        style: LayerStyle,
+        residual: Residual | None = None,
+    ) -> None:
+        super().__init__(branches, received, style)
+        connection = None
+        if residual is not None:  # named RESIDUAL, a name no branch may take
+            concat = branches_output(branches, received, style.pool_ceil, "", received)
+            connection = ResidualConnection(concat.channels, residual)
+        self.residual: ResidualConnection | None = connection
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = super().forward(x)
+        return out if self.residual is None else self.residual(out, x)
 
 
 class Fork(Branches):
@@ -196,8 +250,10 @@ def build_row(row: Row, received: Size, style: LayerStyle) -> nn.Module | None:
             assert row.grid is not None
             return nn.AdaptiveAvgPool2d(row.grid)
         return _pool(PoolLayer(row.id, row.kind, row.window, row.padding), style)
-    if isinstance(row, (InceptionRow, ModuleRow)):
+    if isinstance(row, InceptionRow):
         return Inception(row.branches, received, style)
+    if isinstance(row, ModuleRow):
+        return Inception(row.branches, received, style, row.residual)
     if isinstance(row, LrnRow):
         return nn.LocalResponseNorm(row.size, row.alpha, row.beta, row.k)
     if isinstance(row, DropoutRow):

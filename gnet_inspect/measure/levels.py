@@ -4,14 +4,16 @@ The levels, coarsest first; each level's entries add up exactly to the level abo
 
 * ``stages``: runs of consecutive rows that output the same resolution (112×112, 56×56, …);
 * ``modules``: the table's rows (an aux head's rows are rows too: ``aux_4a.conv``);
-* ``branches``: a module's branches and its concatenation (``inception_3a.concat``); a
+* ``branches``: a module's branches, its concatenation (``inception_3a.concat``) and its
+  residual connection, if any (``block35_1.residual``: Inception-ResNet); a
   branch that forks (Inception-v3's 8×8 module) is split into its layers before the fork,
   each of the fork's sub-branches and the fork's concatenation, so that no two entries
   overlap; every other row stays whole (conv2's 1×1 reduction and 3×3 convolution are two
   layers of one row, not branches);
 * ``layers``: the paper's layers: a convolution unit (convolution, [BatchNorm,] ReLU; a
   depthwise-separable one counts once, as the paper's depth of 1 for its conv1 does), a linear
-  unit, a pool, an LRN, a dropout, and a module's (or fork's) concatenation;
+  unit, a pool, an LRN, a dropout, a module's (or fork's) concatenation, and a residual
+  connection's projection and scaled sum (with its ReLU);
 * ``operations``: every module that computes (convolution, BatchNorm, ReLU, pool, …) and each
   concatenation.
 
@@ -19,7 +21,7 @@ An entry is named by its module's qualified name, so the ids of ``flops``, ``dia
 ``profile`` join; ``measure.tree`` finds the entries of a built network. The layer kinds are
 the words of the paper's type column (``convolution``, ``max pool``, ``inception``, …) and,
 below a row, ``batch norm``, ``relu``, ``flatten``, ``concat``, ``branch``, ``sequence``,
-``depthwise convolution``, ``separable convolution``, ``fork``.
+``depthwise convolution``, ``separable convolution``, ``fork``, ``residual``, ``add``.
 
 Nothing here imports torch, so that every command's help can list the levels.
 """

@@ -77,12 +77,13 @@ def forward_memory(measured: Measurement, element_bytes: int) -> ForwardMemory:
 
 def node_elements(measured: Measurement, node: LayerNode) -> int:
     """What an operation's output holds, from its module's measured output (a concatenation's
-    is its Inception module's)."""
+    is the branches' it joins)."""
     module = measured.modules.get(node.module)
     if module is None or module.output is None:
         return 0
-    if node.kind == CONCAT or not measured.tree.children.get(node.module):
-        return module.output.height * module.output.width * module.output.channels
+    output = measured.concatenation(node.module) if node.kind == CONCAT else module.output
+    if output is not None and (node.kind == CONCAT or not measured.tree.children.get(node.module)):
+        return output.height * output.width * output.channels
     return 0
 
 

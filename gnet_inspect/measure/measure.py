@@ -87,6 +87,17 @@ class Measurement:
     model: GoogLeNet = field(repr=False)
     tree: ModuleTree = field(repr=False)
 
+    def concatenation(self, owner: str) -> Size | None:
+        """The output of the concatenation that the module (or fork) ``owner`` runs: its
+        branches' outputs on their one grid, channels added up. A module's own output unless
+        a residual connection follows (Inception-ResNet projects it back to the input's)."""
+        sizes = [self.modules[branch].output for branch in self.tree.branches(owner)]
+        if not sizes or any(size is None for size in sizes):
+            return None
+        first = sizes[0]
+        assert first is not None
+        return Size(first.height, first.width, sum(s.channels for s in sizes if s is not None))
+
 
 def network_spec(network: object, caller: str) -> NetworkSpec:
     """The spec of ``network`` (a NetworkSpec, or a GoogLeNet that ``build_model`` built).

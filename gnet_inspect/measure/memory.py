@@ -17,9 +17,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gnet_inspect.errors import MemoryLimitError
+from gnet_inspect.spec.branches import Branch, ConvLayer, Fork
 from gnet_inspect.spec.notation import Size
-from gnet_inspect.spec.schema import ConvRow, InceptionRow, LinearRow, LrnRow, NetworkSpec, PoolRow
-from gnet_inspect.spec.shapes import infer_shapes, qualified_rows
+from gnet_inspect.spec.schema import (
+    ConvRow,
+    InceptionRow,
+    LinearRow,
+    LrnRow,
+    ModuleRow,
+    NetworkSpec,
+    PoolRow,
+)
+from gnet_inspect.spec.shapes import branches_output, infer_shapes, layer_output, qualified_rows
 
 if TYPE_CHECKING:
     from gnet_inspect.measure.measure import Measurement
@@ -59,13 +68,14 @@ def forward_peak_elements(measured: Measurement) -> int:
         if module is None:
             continue
         made = sum(
-            _elements(m.output)
+            _elements(m.output) * (2 if m.kind == "add" else 1)  # a residual sum: scaled, summed
             for name, m in measured.modules.items()
             if (name == row.id or name.startswith(row.id + "."))
             and m.kind not in _NO_NEW_TENSOR
             and not measured.tree.children.get(name)
         )
-        concat = _elements(module.output) if row.id in measured.tree.inceptions else 0
+        inception = row.id in measured.tree.inceptions
+        concat = _elements(measured.concatenation(row.id)) if inception else 0
         peak = max(peak, received + made + concat)
         received = _elements(module.output)
     return peak
@@ -78,7 +88,8 @@ def _elements(size: Size | None) -> int:
 def kept_elements(spec: NetworkSpec, size: int) -> int:
     """The activation elements a measurement of one ``size``×``size`` image keeps: every new
     tensor a layer makes (each convolution's output, BatchNorm's, a pool's, a linear layer's,
-    an LRN's, an Inception module's concatenation), from the shape arithmetic alone, so that
+    an LRN's, an Inception module's (and fork's) concatenation, a residual connection's
+    projection, scaled copy and sum), from the shape arithmetic alone, so that
     it is known before anything is built. An in-place ReLU, a flatten and eval-mode dropout
     make none."""
     plan = infer_shapes(spec, size)
@@ -92,12 +103,29 @@ def kept_elements(spec: NetworkSpec, size: int) -> int:
             middle = (reduce or received.channels) * (row.depth_multiplier or 0)
             convs = received.height * received.width * reduce + grid * (middle + made.channels)
             total += norm * convs
-        elif isinstance(row, InceptionRow):
-            reductions = (row.ch3x3red or 0) + (row.ch5x5red or 0) + (row.pool_proj or 0)
-            convs = grid * (row.ch1x1 + row.ch3x3 + row.ch5x5 + reductions)
-            total += norm * convs + grid * received.channels + _size(made)  # pool, concat
+        elif isinstance(row, (InceptionRow, ModuleRow)):
+            ceil = spec.style.pool_ceil
+            concat = branches_output(row.branches, received, ceil, qid, received)
+            total += _branch_elements(row.branches, received, norm, ceil) + _size(concat)
+            if isinstance(row, ModuleRow) and row.residual is not None:
+                total += 3 * _size(made)  # the projection, its scaled copy and the sum
         elif isinstance(row, (PoolRow, LinearRow, LrnRow)):
             total += _size(made)
+    return total
+
+
+def _branch_elements(branches: tuple[Branch, ...], received: Size, norm: int, ceil: bool) -> int:
+    """What parallel branches make from ``received``, their concatenation aside: every
+    convolution's output (``norm`` times, with its BatchNorm's), every pool's, and every
+    fork's concatenation."""
+    total = 0
+    for branch in branches:
+        size = received
+        for layer in branch.layers:
+            if isinstance(layer, Fork):
+                total += _branch_elements(layer.branches, size, norm, ceil)
+            size = layer_output(layer, size, ceil)
+            total += _size(size) * (norm if isinstance(layer, ConvLayer) else 1)
     return total
 
 

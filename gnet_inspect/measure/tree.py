@@ -12,7 +12,16 @@ from dataclasses import dataclass
 from torch import nn
 
 from gnet_inspect.measure.levels import CONCAT, Level
-from gnet_inspect.model import AuxClassifier, ConvUnit, Fork, GoogLeNet, Inception, LinearUnit
+from gnet_inspect.model import (
+    AuxClassifier,
+    ConvUnit,
+    Fork,
+    GoogLeNet,
+    Inception,
+    LinearUnit,
+    ResidualConnection,
+    ScaledSum,
+)
 
 __all__ = ["Entry", "ModuleTree", "is_inception", "module_kind"]
 
@@ -48,6 +57,10 @@ def module_kind(module: nn.Module) -> str:
         return "fork"
     if isinstance(module, AuxClassifier):
         return "aux head"
+    if isinstance(module, ResidualConnection):
+        return "residual"
+    if isinstance(module, ScaledSum):
+        return "add"
     for cls, kind in _LEAF_KINDS:
         if isinstance(module, cls):
             return kind
@@ -71,7 +84,8 @@ class ModuleTree:
         modules = {name: module for name, module in model.named_modules() if name}
         self.kinds = {name: module_kind(module) for name, module in modules.items()}
         self.children = {name: [c for c, _ in m.named_children()] for name, m in modules.items()}
-        self._units = {n for n, m in modules.items() if isinstance(m, (ConvUnit, LinearUnit))}
+        units = (ConvUnit, LinearUnit, ScaledSum)
+        self._units = {n for n, m in modules.items() if isinstance(m, units)}
         self.inceptions = {name for name, module in modules.items() if is_inception(module)}
         self.forks = {name for name, module in modules.items() if isinstance(module, Fork)}
         self._splits = self.inceptions | self.forks  # modules whose children are branches
@@ -117,7 +131,8 @@ class ModuleTree:
     def _entry_kind(self, entry: str, row: str, level: Level) -> str:
         if entry.endswith(f".{CONCAT}") and entry[: -len(CONCAT) - 1] in self._splits:
             return CONCAT
-        return "branch" if level == "branches" and entry != row else self.kinds[entry]
+        kind = self.kinds[entry]
+        return "branch" if level == "branches" and entry != row and kind != "residual" else kind
 
     def _branch_of(self, path: str, row: str) -> str:
         """The innermost branch (of the module or of a fork) that ``path`` lies in; the row
@@ -136,10 +151,21 @@ class ModuleTree:
             prefix = f"{prefix}.{part}"
         return branch
 
+    def branches(self, path: str) -> list[str]:
+        """The branches of the module or fork ``path``: its children but a residual connection."""
+        children = [f"{path}.{child}" for child in self.children.get(path, ())]
+        return [child for child in children if self.kinds[child] != "residual"]
+
     def _walk(self, path: str) -> list[tuple[str, bool]]:
         """The modules without children under ``path`` (itself if it has none), in order,
-        each module or fork followed by itself marked as its concatenation (True)."""
-        if not self.children[path]:
+        each module or fork's branches followed by itself marked as its concatenation (True),
+        then its residual connection."""
+        children = [f"{path}.{child}" for child in self.children[path]]
+        if not children:
             return [(path, False)]
-        inner = [leaf for child in self.children[path] for leaf in self._walk(f"{path}.{child}")]
-        return [*inner, (path, True)] if path in self._splits else inner
+        if path not in self._splits:
+            return [leaf for child in children for leaf in self._walk(child)]
+        branches = self.branches(path)
+        after = [child for child in children if child not in branches]
+        inner = [leaf for child in branches for leaf in self._walk(child)]
+        return [*inner, (path, True), *(leaf for child in after for leaf in self._walk(child))]

@@ -225,11 +225,15 @@ def _boxed(box: Container) -> bool:
 
 def _fan_outs(graph: DiagramGraph) -> list[list[str]]:
     """Groups of two or more nodes that read the same source, lie in the same module and aux
-    head, and do not read each other: parallel branches, in the graph's order."""
+    head, and do not read each other: parallel branches, in the graph's order. A node that
+    reads two sources (a residual sum: its shortcut and its projection) joins, not branches."""
     groups: dict[tuple[str, tuple[str, ...], str | None], list[str]] = {}
+    sources: dict[str, set[str]] = {}
+    for edge in graph.edges:
+        sources.setdefault(edge.target, set()).add(edge.source)
     for edge in graph.edges:
         target = graph.node(edge.target)
-        if target.role == "layer":
+        if target.role == "layer" and len(sources[target.id]) == 1:
             groups.setdefault((edge.source, target.parents[:1], target.head), []).append(target.id)
     linked = {(edge.source, edge.target) for edge in graph.edges}
     return [

@@ -11,6 +11,7 @@ from typing import Literal
 
 from gnet_inspect.render.format import si
 from gnet_inspect.reports.diagram.nodes import Container, DiagramNode, Layer
+from gnet_inspect.spec.branches import RESIDUAL
 
 __all__ = [
     "ANNOTATIONS",
@@ -38,6 +39,8 @@ PALETTE: dict[str, str] = {
     "dropout": "#e6e6e6",
     "inception": "#fff2cc",
     "concat": "#ffe599",
+    "residual": "#d0e0e3",
+    "add": "#d0e0e3",
     "relu": "#f3f3f3",
     "flatten": "#f3f3f3",
     "sequence": "#ffffff",
@@ -55,6 +58,8 @@ KIND_NAMES: dict[str, str] = {
     "dropout": "dropout",
     "inception": "Inception module",
     "concat": "filter concatenation",
+    "residual": "residual connection",
+    "add": "scaled residual sum",
     "relu": "ReLU",
     "flatten": "flatten",
     "sequence": "mixed layers",
@@ -122,6 +127,8 @@ def describe(layer: Layer) -> str:
         return f"dropout {layer.rate:.0%}"
     if layer.kind == "lrn":
         return f"LRN, local size {layer.kernel}"
+    if layer.kind == "add" and layer.scale is not None:
+        return f"× {layer.scale:g} + input" + (" → ReLU" if layer.relu else "")
     return {"relu": "ReLU", "batch norm": "batch norm"}.get(layer.kind, layer.kind)
 
 
@@ -139,12 +146,14 @@ def _describe_node(node: DiagramNode) -> str:
 def _inception_lines(node: DiagramNode) -> list[str]:
     """A collapsed module as its branches: ``1×1: 192 · 3×3: 96→208``. A branch with a fork
     shows its sub-branches side by side (``3x3: 384→(384 ‖ 384)``), and one whose kernels
-    are not all square is named by its id (``7x7dbl: 128→128→128→128→192``)."""
+    are not all square is named by its id (``7x7dbl: 128→128→128→128→192``). A residual
+    connection is a last line: ``1×1 conv, 320 → × 0.17 + input → ReLU``."""
     branches: dict[str, list[Layer]] = {}
     for layer in node.layers:
         branch = layer.path[len(node.id) + 1 :].split(".")[0]
         if branch and layer.kind != "concat":
             branches.setdefault(branch, []).append(layer)
+    residual = branches.pop(RESIDUAL, [])
     parts = []
     for branch, layers in branches.items():
         convs = [layer for layer in layers if layer.kind in _CONVS]
@@ -157,7 +166,8 @@ def _inception_lines(node: DiagramNode) -> list[str]:
         else:
             name = f"{convs[-1].kernel}×{convs[-1].kernel}"
         parts.append(f"{name}: {_widths(node.id, branch, layers, convs)}")
-    return [" · ".join(parts[i : i + 2]) for i in range(0, len(parts), 2)]
+    lines = [" · ".join(parts[i : i + 2]) for i in range(0, len(parts), 2)]
+    return [*lines, " → ".join(describe(layer) for layer in residual)] if residual else lines
 
 
 def _within_fork(module: str, branch: str, layer: Layer) -> str | None:

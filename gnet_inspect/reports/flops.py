@@ -187,9 +187,9 @@ _Measured = RowMeasure | ModuleMeasure | _Counts
 
 def _concatenated(measured: Measurement, entry: str) -> _Counts:
     """A concatenation's entry: no parameters and no multiply-adds, and the output of the
-    module (or fork) whose branches it joins, the tensor the next layer reads."""
-    owner = measured.modules.get(entry.removesuffix(f".{CONCAT}"))
-    return _Counts(ParamCount(0, 0), 0, 0, owner.output if owner is not None else None)
+    branches it joins (``Measurement.concatenation``)."""
+    owner = entry.removesuffix(f".{CONCAT}")
+    return _Counts(ParamCount(0, 0), 0, 0, measured.concatenation(owner))
 
 
 def _with_backward(

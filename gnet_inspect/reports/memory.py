@@ -197,15 +197,16 @@ def _inside(values: dict[str, int], prefixes: tuple[str, ...]) -> int:
 def _output_elements(
     measured: Measurement, entry: str, row: str, members: dict[str, tuple[str, ...]]
 ) -> int:
-    """An entry's output: its module's; for a concatenation, the module's (or fork's) it ends; for a
+    """An entry's output: its module's; for a concatenation, the branches' it joins; for a
     stage, its last row's; nothing for a row without a module (the softmax)."""
     if entry in members:
         entry = members[entry][-1]
-    concat = entry.endswith(f".{CONCAT}")
-    module = measured.modules.get(entry[: -len(CONCAT) - 1] if concat else entry)
-    if module is None or module.output is None:
-        return 0
-    return module.output.height * module.output.width * module.output.channels
+    if entry.endswith(f".{CONCAT}"):
+        output = measured.concatenation(entry.removesuffix(f".{CONCAT}"))
+    else:
+        module = measured.modules.get(entry)
+        output = module.output if module is not None else None
+    return 0 if output is None else output.height * output.width * output.channels
 
 
 def _outputs_sum(measured: Measurement) -> int:

@@ -2,7 +2,8 @@
 
 A module's ``branches`` maps each branch's id to its list of layers; each layer is a mapping
 with exactly one of ``conv`` (its kernel, ``1×7`` or ``3×3/2``), ``pool`` (``max 3×3/2``) or
-``fork`` (a mapping of sub-branches, as ``branches`` is). Every failure names the file, the
+``fork`` (a mapping of sub-branches, as ``branches`` is). A module's ``residual`` (Inception-ResNet)
+gives its projection's width, its scale and its activation. Every failure names the file, the
 YAML path (``rows[9].branches.branch3x3[1].fork``) and what was expected. ``docs/schema.md``
 is the reference for table authors.
 """
@@ -13,19 +14,21 @@ from typing import Literal
 
 from gnet_inspect.spec.branches import (
     CONCAT,
+    RESIDUAL,
     Branch,
     ConvLayer,
     Fork,
     Layer,
     PoolLayer,
+    Residual,
     same_padding,
 )
-from gnet_inspect.spec.limits import MAX_FORK_DEPTH, MAX_MODULE_LAYERS, shown
+from gnet_inspect.spec.limits import MAX_FORK_DEPTH, MAX_MODULE_LAYERS, MAX_REAL, shown
 from gnet_inspect.spec.names import is_free_name
 from gnet_inspect.spec.notation import Window, parse_kernel, parse_padding
 from gnet_inspect.spec.yaml_source import Node
 
-__all__ = ["LAYER_KINDS", "branch_paths", "parse_branches", "pool_padding"]
+__all__ = ["LAYER_KINDS", "branch_paths", "parse_branches", "parse_residual", "pool_padding"]
 
 _LAYER_KEYS: dict[str, tuple[str, ...]] = {
     "conv": ("id", "conv", "channels", "padding", "activation"),
@@ -45,7 +48,31 @@ def parse_branches(node: Node) -> tuple[tuple[Branch, ...], dict[str, str]]:
 
 
 def _is_name(name: str) -> bool:
-    return is_free_name(name) and name != CONCAT
+    return is_free_name(name) and name not in (CONCAT, RESIDUAL)
+
+
+def parse_residual(node: Node) -> Residual:
+    """A module's residual connection: ``{projection: 320, scale: 0.17[, activation: none]}``."""
+    fields = node.mapping(("projection", "scale", "activation"))
+    for key, what in (("projection", "the 1×1 projection's width"), ("scale", "its factor")):
+        if key not in fields:
+            node.fail(f"a residual connection needs '{key}' ({what})")
+    scale = fields["scale"].number(0, MAX_REAL)
+    if scale == 0:
+        fields["scale"].fail("expected a positive scale (0 would add nothing to the input)")
+    return Residual(fields["projection"].integer(), scale, _activation(fields))
+
+
+def _activation(fields: dict[str, Node]) -> bool:
+    """Whether a layer's ``activation`` (relu, the default, or none) is a ReLU."""
+    if "activation" not in fields:
+        return True
+    name = fields["activation"].text()
+    if name not in _ACTIVATIONS:
+        fields["activation"].fail(
+            f"unknown activation {shown(name)}; expected one of: {', '.join(_ACTIVATIONS)}"
+        )
+    return name == "relu"
 
 
 def branch_paths(node: Node) -> dict[str, str]:
@@ -131,21 +158,13 @@ def _conv(fields: dict[str, Node]) -> ConvLayer:
         fields["conv"].fail("a conv layer needs 'channels', the number of filters")
     kernel = (kh, kw)
     padding = _padding(fields["padding"]) if "padding" in fields else same_padding(kernel)
-    activation = True
-    if "activation" in fields:
-        name = fields["activation"].text()
-        if name not in _ACTIVATIONS:
-            fields["activation"].fail(
-                f"unknown activation {shown(name)}; expected one of: {', '.join(_ACTIVATIONS)}"
-            )
-        activation = name == "relu"
     return ConvLayer(
         _id(fields, f"conv{kh}x{kw}"),
         fields["channels"].integer(),
         kernel,
         stride,
         padding,
-        activation,
+        _activation(fields),
     )
 
 
@@ -201,5 +220,6 @@ def _padding(node: Node) -> tuple[int, int]:
 def _bad_name(what: str, name: str) -> str:
     return (
         f"{shown(name)} cannot name {what}; use lower-case letters, digits and '_', "
-        f"starting with a letter ('{CONCAT}' names the concatenation)"
+        f"starting with a letter ('{CONCAT}' names the concatenation, '{RESIDUAL}' the "
+        "residual connection)"
     )

@@ -7,6 +7,9 @@ padding and rounding), and forks, whose sub-branches again run side by side on w
 branch has computed so far and are concatenated (Inception-v3's 8×8 module splits a 3×3 into a
 1×3 and a 3×1 this way). GoogLeNet's four-branch shorthand (``ch1x1`` … ``pool_proj``) is one
 table's view of this structure: ``googlenet_branches`` writes it out.
+
+A module may also have a ``Residual`` connection (Inception-ResNet): its concatenation is
+projected back to the module's input width, scaled and added to the module's input.
 """
 
 from __future__ import annotations
@@ -18,11 +21,13 @@ from gnet_inspect.spec.notation import Window
 
 __all__ = [
     "CONCAT",
+    "RESIDUAL",
     "Branch",
     "ConvLayer",
     "Fork",
     "Layer",
     "PoolLayer",
+    "Residual",
     "googlenet_branches",
     "same_padding",
 ]
@@ -31,6 +36,10 @@ __all__ = [
 CONCAT = "concat"
 """The name of a module's (or fork's) concatenation among its entries (``mixed_7b.concat``):
 no branch or layer may take it."""
+
+RESIDUAL = "residual"
+"""The name of a module's residual connection among its entries (``block35_1.residual``): no
+branch or layer may take it either."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,20 @@ class Fork:
 
 
 Layer = ConvLayer | PoolLayer | Fork
+
+
+@dataclass(frozen=True)
+class Residual:
+    """Inception-ResNet's residual connection (Szegedy et al. 2016, Figures 10 to 19): the
+    module's concatenation goes through a 1×1 convolution to ``projection`` channels (with a
+    bias, no BatchNorm and no activation: the figures' "Linear"), is multiplied by ``scale``
+    (Section 3.3: 0.1 to 0.3) and added to the module's input; then a ReLU, unless
+    ``activation`` is False (the released network's last block). The sum needs the
+    projection as wide as the module's input and the branches on its grid."""
+
+    projection: int
+    scale: float
+    activation: bool = True
 
 
 @dataclass(frozen=True)

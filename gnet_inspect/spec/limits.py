@@ -15,6 +15,7 @@ __all__ = [
     "MAX_MODULE_LAYERS",
     "MAX_NUMBER_CHARS",
     "MAX_REAL",
+    "MAX_REPEATS",
     "MAX_TABLE_BYTES",
     "MAX_UNITS",
     "shown",
@@ -29,6 +30,10 @@ MAX_FORK_DEPTH = 8
 MAX_MODULE_LAYERS = 1000
 """The most layers one module may have, forks' included (YAML aliases can repeat a branch
 many times over in a few bytes)."""
+
+MAX_REPEATS = 100
+"""The most times one row may be repeated (Inception-ResNet-v2's released network repeats its
+17×17 module 20 times)."""
 
 MAX_REAL = 1e6
 """The largest loss weight or LRN parameter."""

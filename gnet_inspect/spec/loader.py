@@ -12,8 +12,10 @@ from typing import Any
 
 from gnet_inspect.errors import InputSizeError, OptionError, SpecError
 from gnet_inspect.spec.branch_rows import branch_paths
+from gnet_inspect.spec.branches import RESIDUAL
 from gnet_inspect.spec.limits import MAX_REAL, shown
 from gnet_inspect.spec.names import is_free_name
+from gnet_inspect.spec.repeats import expand_repeats
 from gnet_inspect.spec.rows import check_ids, parse_row, read_count, read_size
 from gnet_inspect.spec.schema import (
     AuxHead,
@@ -133,7 +135,7 @@ def _load_variant(
 ) -> NetworkSpec:
     """The spec of one variant of the document ``top``, checked whole."""
     check_overlay(overlay, top["rows"], _items(top.get("aux_heads")))
-    rows = [parse_row(node) for node in overlay_rows(top["rows"], overlay)]
+    rows = [parse_row(node) for node in expand_repeats(overlay_rows(top["rows"], overlay))]
     check_ids(rows, top["rows"])
     paths = {row.id: node for row, node in rows}
     heads = []
@@ -212,7 +214,7 @@ def _parse_head(
     if tap not in names:
         fields["tap"].fail(f"no row {shown(tap)} to put the head on; expected one of the row ids")
     merged = overlay_head_rows(list(fields["rows"].items()), overlay, head_id)
-    rows = [parse_row(r) for r in merged]
+    rows = [parse_row(r) for r in expand_repeats(merged)]
     check_ids(rows, fields["rows"])
     weight = fields["loss_weight"].number(0, MAX_REAL) if "loss_weight" in fields else 1.0
     paths = {f"{head_id}.{row.id}": row_node for row, row_node in rows}
@@ -340,8 +342,11 @@ def _check_output_sizes(spec: NetworkSpec, rows: dict[str, Node]) -> None:
     except InputSizeError as exc:
         node = rows.get(exc.row or "")
         where = "rows" if node is None else node.path
-        if node is not None and exc.part is not None and "branches" in node.mapping():
-            where = branch_paths(node.mapping()["branches"]).get(exc.part, where)
+        fields = node.mapping() if node is not None else {}
+        if exc.part == RESIDUAL and "residual" in fields:
+            where = fields["residual"].path
+        elif exc.part is not None and "branches" in fields:
+            where = branch_paths(fields["branches"]).get(exc.part, where)
         raise SpecError(spec.origin, where, f"{exc.reason} at the table's own input size") from None
     for qid, row, _ in qualified_rows(spec):
         computed = plan.outputs[qid]

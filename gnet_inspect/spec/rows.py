@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from gnet_inspect.spec.branch_rows import parse_branches, pool_padding
+from gnet_inspect.spec.branch_rows import parse_branches, parse_residual, pool_padding
 from gnet_inspect.spec.limits import MAX_REAL, shown
 from gnet_inspect.spec.names import is_free_name
 from gnet_inspect.spec.notation import (
@@ -43,7 +43,8 @@ __all__ = [
     "row_keys",
 ]
 
-_COMMON = ("id", "type", "output", "depth", "params", "ops", "paper")
+# ``repeat`` is read (and removed) before a row is parsed: spec/repeats.py.
+_COMMON = ("id", "type", "output", "depth", "params", "ops", "paper", "repeat")
 # GoogLeNet's module, written in Table 1's columns; the loader expands it (spec.branches).
 _SHORTHAND = ("ch1x1", "ch3x3red", "ch3x3", "ch5x5red", "ch5x5", "pool_proj", "ch5x5_kernel")
 ROW_TYPES: dict[str, tuple[str, ...]] = {
@@ -51,7 +52,7 @@ ROW_TYPES: dict[str, tuple[str, ...]] = {
     "max pool": ("patch", "padding"),
     "avg pool": ("patch", "padding"),
     "adaptive avg pool": (),
-    "inception": (*_SHORTHAND, "branches"),
+    "inception": (*_SHORTHAND, "branches", "residual"),
     "lrn": ("size", "alpha", "beta", "k"),
     "dropout": ("p",),
     "linear": ("relu",),
@@ -154,7 +155,10 @@ def _inception(row_id: str, printed: Printed, f: dict[str, Node]) -> Row:
                 f"({', '.join(_SHORTHAND)}), not both"
             )
         branches, _ = parse_branches(f["branches"])
-        return ModuleRow(row_id, printed, branches=branches)
+        residual = parse_residual(f["residual"]) if "residual" in f else None
+        return ModuleRow(row_id, printed, branches=branches, residual=residual)
+    if "residual" in f:
+        f["residual"].fail("a residual connection needs the module's 'branches' (docs/schema.md)")
     kernel = f["ch5x5_kernel"].integer() if "ch5x5_kernel" in f else 5
     if kernel % 2 == 0:
         f["ch5x5_kernel"].fail(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from gnet_inspect.spec.branches import Branch, googlenet_branches
+from gnet_inspect.spec.branches import Branch, Residual, googlenet_branches
 from gnet_inspect.spec.notation import PrintedCount, Size, Window
 
 __all__ = [
@@ -109,9 +109,10 @@ class InceptionRow(_RowBase):
 @dataclass(frozen=True)
 class ModuleRow(_RowBase):
     """A module written as its graph of branches (``spec.branches``): every generation after
-    GoogLeNet."""
+    GoogLeNet; Inception-ResNet's modules add their input back (``residual``)."""
 
     branches: tuple[Branch, ...]
+    residual: Residual | None = None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from gnet_inspect.errors import InputSizeError
-from gnet_inspect.spec.branches import Branch, ConvLayer, Fork, Layer, PoolLayer
+from gnet_inspect.spec.branches import RESIDUAL, Branch, ConvLayer, Fork, Layer, PoolLayer, Residual
 from gnet_inspect.spec.notation import Size, Window
 from gnet_inspect.spec.schema import (
     ConvRow,
@@ -175,7 +175,10 @@ def _row_output(
         assert row.grid is not None
         h = w = row.grid
     elif isinstance(row, (InceptionRow, ModuleRow)):
-        h, w, c = _astuple(branches_output(row.branches, size, spec.style.pool_ceil, qid, start))
+        out = branches_output(row.branches, size, spec.style.pool_ceil, qid, start)
+        if isinstance(row, ModuleRow) and row.residual is not None:
+            out = _residual_output(row.residual, out, size, qid, start)
+        h, w, c = _astuple(out)
     elif isinstance(row, LinearRow):
         width = h * w * c
         if native_in is not None:
@@ -233,6 +236,25 @@ def _parallel(
                 f"{reason} (at input {start}); use another --input-size", row, reason, part
             )
     return Size(grid.height, grid.width, sum(end.channels for _, end in ends))
+
+
+def _residual_output(residual: Residual, concat: Size, size: Size, row: str, start: Size) -> Size:
+    """What a residual module returns: its input's size, which the projected concatenation
+    must match to be added to it."""
+    reason = None
+    if (concat.height, concat.width) != (size.height, size.width):
+        reason = (
+            f"the branches of '{row}' end on the {concat.height}×{concat.width} grid but it "
+            f"receives {size.height}×{size.width}; a residual sum needs one grid"
+        )
+    elif residual.projection != size.channels:
+        reason = (
+            f"the residual of '{row}' projects to {residual.projection} channels but the module "
+            f"receives {size.channels}; the sum needs them equal"
+        )
+    if reason is not None:
+        raise InputSizeError(f"{reason} (at input {start})", row, reason, RESIDUAL)
+    return size
 
 
 def _branch_output(

@@ -2,9 +2,10 @@
 
 A variant is data under ``variants:`` in a table: ``layers`` (how convolutions are built),
 ``rows`` (fields changed on one row, by id), ``rows_of_type`` (on every row of a type),
-``aux_rows`` (on the aux heads' rows, by id) and ``insert_after`` (new rows). A null value
-removes a field. Every change keeps the YAML path it came from, so an error in it is reported
-where it was written.
+``aux_rows`` (on the aux heads' rows, by id), ``insert_after`` (a new row after one, by id) and
+``replace`` (a row replaced by a list of rows: a released network's stem that is not the
+paper's). A null value removes a field. Every change keeps the YAML path it came from, so an
+error in it is reported where it was written.
 """
 
 from __future__ import annotations
@@ -25,8 +26,16 @@ __all__ = [
     "variant_overlays",
 ]
 
-VARIANT_KEYS = ("description", "layers", "rows", "rows_of_type", "aux_rows", "insert_after")
-_RESHAPING = ("layers", "rows", "rows_of_type", "aux_rows")
+VARIANT_KEYS = (
+    "description",
+    "layers",
+    "rows",
+    "rows_of_type",
+    "aux_rows",
+    "insert_after",
+    "replace",
+)
+_RESHAPING = ("layers", "rows", "rows_of_type", "aux_rows", "replace")
 
 
 def pick_variant(
@@ -81,9 +90,13 @@ def check_overlay(overlay: dict[str, Node], rows: Node, heads: list[Node]) -> No
         if row_id not in head_types:
             change.fail(f"no row with id {shown(row_id)} in any aux head")
         _check_change(change, head_types[row_id])
-    for row_id, row in _entries(overlay, "insert_after"):
-        if row_id not in types_of:
-            row.fail(f"no row with id {shown(row_id)} in the table")
+    for key in ("insert_after", "replace"):
+        for row_id, row in _entries(overlay, key):
+            if row_id not in types_of:
+                row.fail(f"no row with id {shown(row_id)} in the table")
+    for _, rows_node in _entries(overlay, "replace"):
+        if not list(rows_node.items()):
+            rows_node.fail("expected the rows that replace this one, at least one")
 
 
 _NONE = Node([], "", "")
@@ -152,13 +165,17 @@ def overlay_rows(rows_node: Node, overlay: dict[str, Node]) -> list[Node]:
     by_type = overlay["rows_of_type"].mapping() if "rows_of_type" in overlay else {}
     by_id = overlay["rows"].mapping() if "rows" in overlay else {}
     inserts = overlay["insert_after"].mapping() if "insert_after" in overlay else {}
+    replaced = overlay["replace"].mapping() if "replace" in overlay else {}
     result: list[Node] = []
     for row in rows:
         fields = row.mapping()
+        row_id = text_of(fields, "id") or ""
+        if row_id in replaced:
+            result += replaced[row_id].items()
+            continue
         kind = text_of(fields, "type") or ""
         if kind in by_type:
             row = _merge(row, by_type[kind])
-        row_id = text_of(fields, "id") or ""
         if row_id in by_id:
             row = _merge(row, by_id[row_id])
         result.append(row)

@@ -42,6 +42,7 @@ __all__ = [
     "with_whole_5x5",
     "without_aux_heads",
     "without_reductions",
+    "without_residuals",
 ]
 
 
@@ -163,6 +164,20 @@ def with_ch5x5_kernel(spec: NetworkSpec, kernel: int = 3) -> NetworkSpec:
     return _with(spec, f"{kernel}×{kernel} in the 5×5 branch", rows)
 
 
+def without_residuals(spec: NetworkSpec) -> NetworkSpec:
+    """Every module without its residual connection (Inception-ResNet undone): no 1×1
+    projection and no scaled sum, so each module returns its concatenation, as Inception-v4's
+    do. Later widths (the next modules, the classifier) follow from the built widths."""
+    rows = tuple(
+        replace(row, residual=None) if isinstance(row, ModuleRow) else row for row in spec.rows
+    )
+    if rows == spec.rows:
+        raise OptionError(
+            f"no-residual needs modules with a residual connection; table {spec.origin} has none"
+        )
+    return _with(spec, "no residual", rows)
+
+
 def _with(spec: NetworkSpec, name: str, rows: tuple[Row, ...]) -> NetworkSpec:
     return replace(spec, rows=rows, whatifs=(*spec.whatifs, name))
 
@@ -185,6 +200,7 @@ WHATIFS: dict[str, WhatIf] = {
         WhatIf("3x3-in-5x5", with_ch5x5_kernel, "3×3 kernels in the 5×5 branch (torchvision)"),
         WhatIf("5x5-for-3x3s", with_whole_5x5, "one 5×5 for each two stacked 3×3 (v3 Fig. 5)"),
         WhatIf("nxn-for-1xn", with_square_kernels, "one n×n for each 1×n + n×1 (v3 Fig. 6)"),
+        WhatIf("no-residual", without_residuals, "modules without their residual connections"),
     )
 }
 

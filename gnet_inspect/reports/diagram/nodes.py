@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from gnet_inspect.measure.levels import CONCAT
 from gnet_inspect.reports.diagram.tree import DiagramTree, Operation, inside
 from gnet_inspect.spec.notation import Size
 
@@ -19,8 +20,9 @@ if TYPE_CHECKING:
 __all__ = ["Container", "DiagramNode", "Layer", "Role", "diagram_containers", "diagram_nodes"]
 
 Role = Literal["input", "layer", "output", "context"]
-# Operations that ride on a layer and describe it only when drawn on their own.
-_RIDERS = frozenset({"relu", "batch norm", "flatten"})
+# Operations that ride on a layer and describe it only when drawn on their own (a residual
+# sum's scaling rides on its sum).
+_RIDERS = frozenset({"relu", "batch norm", "flatten", "mul"})
 _CONVS = frozenset({"convolution", "depthwise convolution"})
 
 
@@ -28,7 +30,8 @@ _CONVS = frozenset({"convolution", "depthwise convolution"})
 class Layer:
     """One operation inside a node: ``kernel`` and ``stride`` of a window (an LRN's local size
     as its kernel; ``kernel_width`` where the window is not square, such as a 1×7
-    convolution), measured output ``channels`` and a dropout ``rate``."""
+    convolution), measured output ``channels``, a dropout ``rate``, and a residual sum's
+    ``scale`` and whether a ReLU follows it (``relu``)."""
 
     path: str
     kind: str
@@ -37,6 +40,8 @@ class Layer:
     channels: int | None = None
     rate: float | None = None
     kernel_width: int | None = None
+    scale: float | None = None
+    relu: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -170,8 +175,8 @@ def _kind(key: str, role: Role, layers: tuple[Layer, ...], measured: Measurement
     if role in ("input", "output"):
         return role
     measure = measured.modules.get(key)
-    if measure is not None and measure.kind == "inception":
-        return "inception"
+    if measure is not None and measure.kind in ("inception", "residual"):
+        return measure.kind
     kinds = {layer.kind for layer in layers}
     if kinds <= _CONVS:
         return "convolution"
@@ -187,6 +192,8 @@ def _output(
         return Size(size, size, measured.spec.input.channels)
     if first.kind == "output":
         return measured.modules[source.module].output
+    if key.endswith(f".{CONCAT}"):  # its branches', not the module's (a residual follows)
+        return measured.concatenation(key.removesuffix(f".{CONCAT}"))
     measure = measured.modules.get(key) or measured.modules.get(group[-1].module)
     return measure.output if measure else None
 
@@ -208,6 +215,8 @@ def _layer(atom: Operation, measured: Measurement) -> Layer:
         channels=channels,
         rate=getattr(built, "p", None),
         kernel_width=_width(kernel),
+        scale=getattr(built, "scale", None),
+        relu=getattr(built, "activation", None),
     )
 
 

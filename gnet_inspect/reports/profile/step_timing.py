@@ -16,7 +16,8 @@ auxiliary heads on their taps), the loss, ``loss.backward()``, ``optimizer.step(
   stamps add no node to the graph and wrap no tensor (a module's full backward hooks would
   add two per module). A block whose output needs no gradient (a pool before any weights) has
   no backward. At branch depth, an Inception module's concatenation is the time from its
-  output's node (splitting the gradient) to its first branch's.
+  output's node (splitting the gradient) to its first branch's; with a residual connection
+  after it, its output is what the connection reads.
 * **Loss**: its forward between the end of the network's forward and the call to
   ``backward()``; its backward from that call to the first block's backward start.
 * **Optimizer**: ``step()`` and ``zero_grad()``, from the return of ``backward()``.
@@ -39,6 +40,7 @@ from torch import Tensor, nn
 
 from gnet_inspect.measure.levels import CONCAT, Level
 from gnet_inspect.measure.tree import ModuleTree
+from gnet_inspect.model import ResidualConnection
 from gnet_inspect.reports.profile.timing import (
     Block,
     Clock,
@@ -47,6 +49,7 @@ from gnet_inspect.reports.profile.timing import (
     make_clock,
     plan_blocks,
 )
+from gnet_inspect.spec.branches import RESIDUAL
 
 __all__ = ["StepSamples", "plan_step_blocks", "time_steps"]
 
@@ -235,7 +238,17 @@ def _stamps_on(
                 handles.append(module.register_forward_hook(stamp))
         for block in blocks:
             owner = block.name.removesuffix(f".{CONCAT}") if block.kind == "concat" else block.name
-            handles.append(model.get_submodule(owner).register_forward_hook(on_output(block.name)))
+            module = model.get_submodule(owner)
+            residual = getattr(module, RESIDUAL, None) if block.kind == "concat" else None
+            if isinstance(residual, ResidualConnection):  # the concatenation is what it reads
+                hook = on_output(block.name)
+                handles.append(
+                    residual.register_forward_pre_hook(
+                        lambda m, inputs, h=hook: h(m, (), inputs[0])
+                    )
+                )
+            else:
+                handles.append(module.register_forward_hook(on_output(block.name)))
         yield
     finally:
         for handle in handles:

@@ -75,17 +75,22 @@ class Block:
 def plan_blocks(tree: ModuleTree, level: Level) -> tuple[Block, ...]:
     """The blocks of a network's main path in forward order: the entries of each row at
     ``level`` (``measure.levels``), a concatenation timed from the end of the entry before it
-    (its last branch) to the end of the module (or fork) it concatenates for.
+    (its last branch) to the end of the module (or fork) it concatenates for, or to the start
+    of the module's residual connection, which follows it.
 
     Entries run in the order they are registered, as the model's ``forward`` calls them.
     """
     blocks: list[Block] = []
     for row in tree.main_rows:
         previous = row
-        for entry in tree.entries(row, level):
-            if entry.kind == CONCAT:  # a module's, or a fork's inside it: to its own end
-                owner = entry.id.removesuffix(f".{CONCAT}")
-                blocks.append(Block(entry.id, row, "concat", (previous, "end"), (owner, "end")))
+        entries = tree.entries(row, level)
+        for entry, following in zip(entries, [*entries[1:], None], strict=True):
+            if entry.kind == CONCAT:  # a module's, or a fork's inside it: to its own end,
+                owner = entry.id.removesuffix(f".{CONCAT}")  # or to its residual's start
+                end = (owner, "end")
+                if following is not None and following.id.startswith(f"{owner}."):
+                    end = (following.id, "start")
+                blocks.append(Block(entry.id, row, "concat", (previous, "end"), end))
             elif entry.id == row:
                 blocks.append(Block(row, row, "row", (row, "start"), (row, "end")))
             else:
