@@ -9,14 +9,14 @@ TORCH ?= torch==2.13.0
 # Reference implementations the tests hold the bundled tables to (test dependencies only),
 # installed without their dependencies so that they run on the torch above: their model code
 # is pure Python (tests/references.py says how it is imported).
-REFERENCES ?= torchvision==0.28.0 pretrainedmodels==0.7.4 six==1.17.0
+REFERENCES ?= torchvision==0.28.0 pretrainedmodels==0.7.4 six==1.17.0 timm==1.0.31
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: table test lint typecheck unit dot bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "$(TORCH)"

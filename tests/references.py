@@ -1,6 +1,6 @@
 """The reference implementations the built networks are held to, and the comparison.
 
-torchvision and ``pretrainedmodels`` are test dependencies only (``make test`` installs them
+torchvision, ``pretrainedmodels`` and timm are test dependencies only (``make test`` installs them
 without their dependencies, beside the CPU torch); no weights are downloaded: each reference
 network is built with its own random initialisation and its state dict moved into ours by a
 rename rule list.
@@ -40,6 +40,12 @@ def pretrainedmodels() -> Any:
     """``pretrainedmodels`` (it imports torchvision, hence the same registration first)."""
     torchvision_models()
     return pytest.importorskip("pretrainedmodels")
+
+
+def timm() -> Any:
+    """timm (it imports torchvision's models, hence the same registration first)."""
+    torchvision_models()
+    return pytest.importorskip("timm")
 
 
 def renamed(state: dict[str, torch.Tensor], rules: Renames) -> dict[str, torch.Tensor]:

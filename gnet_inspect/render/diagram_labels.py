@@ -118,7 +118,8 @@ def describe(layer: Layer) -> str:
         window = f"{layer.kernel}×{width}{stride} "
     if layer.kind in _CONVS:
         name = "conv" if layer.kind == "convolution" else "depthwise conv"
-        return f"{window}{name}, {layer.channels}"
+        linear = ", linear" if layer.path.endswith(f".{RESIDUAL}.projection") else ""  # no ReLU
+        return f"{window}{name}, {layer.channels}{linear}"
     if layer.kind in _POOLS:
         return f"{window}{layer.kind}" if window else layer.kind
     if layer.kind == "linear":

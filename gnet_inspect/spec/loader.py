@@ -162,7 +162,8 @@ def _load_variant(
     )
     if spec.input.height != spec.input.width:
         top["input"].fail(f"expected a square input, got {spec.input}")
-    spec = _attach_notes(spec, top.get("notes"))
+    written = {row.id for row, _ in rows} | _written_ids(top["rows"])
+    spec = _attach_notes(spec, top.get("notes"), written)
     _check_output_sizes(spec, paths)
     return spec
 
@@ -320,11 +321,23 @@ def _paper_columns(node: Node | None, rows: list[tuple[Row, Node]]) -> tuple[str
     return columns
 
 
-def _attach_notes(spec: NetworkSpec, node: Node | None) -> NetworkSpec:
+def _written_ids(rows: Node) -> set[str]:
+    """The ids of the rows as the table writes them, repeats written out (a variant may
+    replace some: a note on one of those is no mistake)."""
+    return {
+        row_id
+        for row in expand_repeats(list(rows.items()))
+        if isinstance(row.value, dict) and isinstance(row_id := row.value.get("id"), str)
+    }
+
+
+def _attach_notes(spec: NetworkSpec, node: Node | None, written: set[str]) -> NetworkSpec:
+    """The table's notes on their rows; a note must name a row of the table as written or of
+    this variant (qualified for an aux head's rows)."""
     if node is None:
         return spec
     notes = {key: " ".join(value.text().split()) for key, value in node.mapping().items()}
-    known = {qid for qid, _, _ in qualified_rows(spec)}
+    known = {qid for qid, _, _ in qualified_rows(spec)} | written
     for key, value in node.mapping().items():
         if key not in known:
             value.fail(f"a note on {shown(key)}, which is no row of this table")

@@ -10,13 +10,20 @@ from conftest import assert_one_line_error, run_under_memory_limit
 
 from gnet_inspect.spec.loader import bundled_tables, list_variants, named_table
 
-NEW_TABLES = ("bn-inception", "inception-v3")
+NEW_TABLES = ("bn-inception", "inception-v3", "inception-v4", "inception-resnet-v2")
 V3_TORCHVISION = ("--table", "inception-v3", "--variant", "torchvision")
+IRV2_TIMM_MEMORY = ("memory", "--table", "inception-resnet-v2", "--variant", "timm")
 QUICK = ("--repeats", "1", "--warmup", "0")
 
 
 def test_the_registry_lists_every_bundled_table_googlenet_first():
-    assert bundled_tables() == ("googlenet", "bn-inception", "inception-v3")
+    assert bundled_tables() == (
+        "googlenet",
+        "bn-inception",
+        "inception-resnet-v2",
+        "inception-v3",
+        "inception-v4",
+    )
 
 
 @pytest.mark.parametrize("command", ["table", "flops", "memory", "diagram", "docs", "profile"])
@@ -57,7 +64,7 @@ def test_docs_writes_the_set_of_every_new_table(cli, tmp_path, table):
     names = sorted(p.name for p in (tmp_path / table).iterdir())
     assert {"index.md", "network.svg", "table.md", "memory.md", "reductions.md"} <= set(names)
     # The first module with 1×1 reductions, drawn with and without them (--reduce off).
-    first = {"bn-inception": "inception_3a", "inception-v3": "mixed_5b"}[table]
+    first = {"bn-inception": "inception_3a", "inception-v3": "mixed_5b"}.get(table, "mixed_4a")
     assert {f"{first}.svg", f"{first}-naive.svg"} <= set(names)
 
 
@@ -127,7 +134,8 @@ def _longest(layers, pools: bool) -> int:
 def _depth_by_formula(spec, pools: bool) -> int:
     """The longest path through the table's rows, from the spec alone (no trace): a conv row
     is 1 (2 with its 1×1 reduction), a linear row 1, a pool row 1 with pooling, a module its
-    longest branch."""
+    longest branch, and one more for a residual connection's projection (its sum and the
+    shortcut add nothing)."""
     from gnet_inspect.spec.schema import ConvRow, InceptionRow, LinearRow, ModuleRow, PoolRow
 
     depth = 0
@@ -140,6 +148,7 @@ def _depth_by_formula(spec, pools: bool) -> int:
             depth += pools
         elif isinstance(row, (InceptionRow, ModuleRow)):
             depth += max(_longest(b.layers, pools) for b in row.branches)
+            depth += isinstance(row, ModuleRow) and row.residual is not None
     return depth
 
 
@@ -180,6 +189,18 @@ def test_the_memory_guard_refuses_the_new_tables_at_sizes_that_would_not_fit(tmp
         (["profile", "--table", "inception-v3", "--batch-size", "2000", *QUICK], "batch-size"),
         (["profile", "--table", "bn-inception", "--batch-size", "5000", *QUICK], "batch-size"),
         (
+            ["profile", "--table", "inception-resnet-v2", "--batch-size", "800", *QUICK],
+            "batch-size",
+        ),
+        (
+            [*IRV2_TIMM_MEMORY, "--batch-size", "900", "--measure", "cpu"],
+            "batch-size",
+        ),
+        (
+            ["table", "--table", "inception-v4", "--variant", "timm", "--input-size", "5000"],
+            "--input-size",
+        ),
+        (
             [*v3_step, "--batch-size", "500", *QUICK],
             "batch-size",
         ),
@@ -219,7 +240,13 @@ def test_the_readmes_lineage_table_is_what_is_measured():
         if line.startswith("| ") and not line.startswith("| |")
     }
     for column, (table, variant) in enumerate(
-        [("googlenet", "paper"), ("bn-inception", "paper"), ("inception-v3", "released")]
+        [
+            ("googlenet", "paper"),
+            ("bn-inception", "paper"),
+            ("inception-v3", "released"),
+            ("inception-v4", "paper"),
+            ("inception-resnet-v2", "paper"),
+        ]
     ):
         measured = measure(load_spec(named_table(table), variant))
         params = sum(r.params.params for r in measured.rows)
