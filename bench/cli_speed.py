@@ -8,7 +8,8 @@ shared machine hits every command alike, and prints medians and ratios:
 * ``gnet-inspect flops --reduce off --compare`` (two networks, one of 12.6 GMACs) against
   ``table``;
 * ``gnet-inspect memory`` (and ``flops --pass train``) at most 1.5× ``table``;
-* ``table`` and ``flops`` on each of the other bundled tables (BN-Inception, Inception-v3)
+* ``table`` and ``flops`` on each of the other bundled tables (BN-Inception, Inception-v3,
+  Inception-v4, Inception-ResNet-v2)
   against GoogLeNet's, beside the ratio of their networks' sizes (multiply-adds and modules
   measured): a table costs what its network does, not more.
 
@@ -27,6 +28,8 @@ import sys
 import time
 from pathlib import Path
 
+from gnet_inspect.spec.loader import bundled_tables
+
 BIN = Path(sys.executable).parent
 COMMANDS = {
     "import torch, fvcore": [sys.executable, "-c", "import torch, fvcore"],
@@ -43,7 +46,7 @@ COMMANDS = {
     "gnet-inspect flops --pass train": [str(BIN / "gnet-inspect"), "flops", "--pass", "train"],
     "gnet-inspect flops": [str(BIN / "gnet-inspect"), "flops"],
 }
-OTHER_TABLES = ("bn-inception", "inception-v3")
+OTHER_TABLES = bundled_tables()[1:]  # GoogLeNet's is the base
 for _name in OTHER_TABLES:
     for _command in ("table", "flops"):
         COMMANDS[f"gnet-inspect {_command} --table {_name}"] = [

@@ -294,18 +294,38 @@ def test_the_schema_pages_table_runs_through_every_command(cli, page_table, args
     assert run.out
 
 
-def test_a_saved_profile_of_a_new_table_is_charted_and_drawn(cli, tmp_path):
-    saved = tmp_path / "v3.json"
-    run = cli("profile", "--table", "inception-v3", *QUICK, "--format", "json", "-o", str(saved))
+@pytest.mark.parametrize(
+    ("table", "row"), [("inception-v3", "mixed_7b"), ("inception-resnet-v2", "block17_10")]
+)
+def test_a_saved_profile_of_a_new_table_is_charted_and_drawn(cli, tmp_path, table, row):
+    saved = tmp_path / "saved.json"
+    run = cli("profile", "--table", table, *QUICK, "--format", "json", "-o", str(saved))
     assert run.code == 0, run.err
     for kind in ("shares", "roofline"):
         chart = tmp_path / f"{kind}.svg"
         assert cli("chart", str(saved), "--kind", kind, "-o", str(chart)).code == 0
-        assert "mixed_7b" in chart.read_text(encoding="utf-8")
+        assert row in chart.read_text(encoding="utf-8")
     drawn = tmp_path / "latency.dot"
     run = cli("diagram", "--result", str(saved), "--color-by", "latency", "-o", str(drawn))
     assert run.code == 0, run.err
-    assert "mixed_7b" in drawn.read_text(encoding="utf-8")
+    assert row in drawn.read_text(encoding="utf-8")
+
+
+def test_the_released_inception_resnet_v2s_sums_are_add_nodes_with_their_scales(cli):
+    """Every block adds 0.17, 0.1 or 0.2 of its projection, then a ReLU; the last block adds
+    all of it and returns the sum without a ReLU, as timm's block8 does."""
+    base = ("diagram", "--table", "inception-resnet-v2", "--variant", "timm", "--format", "dot")
+    for module, label in [
+        ("block35_10", "× 0.17 + input → ReLU"),
+        ("block17_1", "× 0.1 + input → ReLU"),
+        ("block8_9", "× 0.2 + input → ReLU"),
+        ("block8", "× 1 + input<"),
+    ]:
+        run = cli(*base, "--module", module)
+        assert run.code == 0, run.err
+        node = next(line for line in run.out.splitlines() if f'"{module}.residual.sum" [' in line)
+        assert label in node, (module, node)
+        assert f'"{module}.residual.projection" -> "{module}.residual.sum"' in run.out
 
 
 def test_printed_sizes_are_checked_only_at_the_tables_own_input_size(cli):
