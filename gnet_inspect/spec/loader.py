@@ -24,6 +24,7 @@ from gnet_inspect.spec.schema import (
     Counted,
     LayerStyle,
     NetworkSpec,
+    PrintedError,
     Row,
 )
 from gnet_inspect.spec.shapes import infer_shapes, pools_adaptively, qualified_rows
@@ -48,7 +49,8 @@ __all__ = [
 ]
 
 DEFAULT_TABLE = "googlenet.yaml"
-_TOP: tuple[str, ...] = ("schema", "name", "source", "input", "conventions", "layers", "claims")
+_TOP: tuple[str, ...] = ("schema", "name", "source", "published", "input", "conventions")
+_TOP += ("layers", "claims")
 _TOP += ("paper_columns", "rows", "notes", "aux_heads", "variants")
 
 
@@ -157,6 +159,7 @@ def _load_variant(
         aux_heads=tuple(heads),
         **_conventions(top.get("conventions")),
         claims=_claims(top.get("claims")),
+        published=_published(top.get("published")),
         paper_columns=_paper_columns(top.get("paper_columns"), [*rows, *head_rows]),
         origin=source,
     )
@@ -280,10 +283,57 @@ def _counted(node: Node | None, choices: tuple[Counted, ...]) -> Counted:
     node.fail(f"expected {' or '.join(repr(c) for c in choices)}, got {shown(given)}")
 
 
+def _published(node: Node | None) -> str | None:
+    """``published: 2014-09``: a year and month (YAML would read a full date as a date)."""
+    if node is None:
+        return None
+    text = node.text() if not isinstance(node.value, int) else str(node.value)
+    year, _, month = text.partition("-")
+    if not (len(year) == 4 and year.isdigit() and len(month) == 2 and month.isdigit()):
+        node.fail(f"expected a year and month such as 2014-09, got {shown(node.value)}")
+    if not 1 <= int(month) <= 12:
+        node.fail(f"expected a month from 01 to 12, got {shown(month)}")
+    return text
+
+
+def _error(node: Node) -> PrintedError:
+    """``error: {top1: 20.0%, top5: 5.0%, source: "Table 2 ..."}``: at least one rate."""
+    fields = node.mapping(("top1", "top5", "source"))
+    if "source" not in fields:
+        node.fail("printed error rates need their 'source' (the paper's table that prints them)")
+    if "top1" not in fields and "top5" not in fields:
+        node.fail("expected 'top1' or 'top5' (or both), the printed error rates")
+    rates: dict[str, tuple[float, str] | None] = {}
+    for key in ("top1", "top5"):
+        rates[key] = _percent(fields[key]) if key in fields else None
+    top1, top5 = rates["top1"], rates["top5"]
+    return PrintedError(
+        top1=top1[0] if top1 else None,
+        top5=top5[0] if top5 else None,
+        top1_text=top1[1] if top1 else None,
+        top5_text=top5[1] if top5 else None,
+        source=" ".join(fields["source"].text().split()),
+    )
+
+
+def _percent(node: Node) -> tuple[float, str]:
+    """A rate printed as a percentage (``10.07%``), as a number and as printed."""
+    text = node.text().strip()
+    number = text.removesuffix("%").strip()
+    try:
+        value = float(number) if text.endswith("%") and len(number) <= 8 else -1.0
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 100:
+        node.fail(f"expected a percentage as printed, such as 10.07%, got {shown(node.value)}")
+    return value, text
+
+
 def _claims(node: Node | None) -> Claims:
     if node is None:
         return Claims()
-    f = node.mapping(("depth", "depth_with_pooling", "blocks", "macs", "params", "params_below"))
+    allowed = ("depth", "depth_with_pooling", "blocks", "macs", "params", "params_below", "error")
+    f = node.mapping(allowed)
     return Claims(
         depth=f["depth"].integer() if "depth" in f else None,
         depth_with_pooling=f["depth_with_pooling"].integer() if "depth_with_pooling" in f else None,
@@ -291,6 +341,7 @@ def _claims(node: Node | None) -> Claims:
         macs=read_count(f["macs"]) if "macs" in f else None,
         params=read_count(f["params"]) if "params" in f else None,
         params_below=read_count(f["params_below"]) if "params_below" in f else None,
+        error=_error(f["error"]) if "error" in f else None,
     )
 
 

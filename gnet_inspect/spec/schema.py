@@ -183,6 +183,18 @@ class CountConvention:
 
 
 @dataclass(frozen=True)
+class PrintedError:
+    """A single model's error rate as a paper prints it: top-1 and top-5 in percent (None
+    where it prints none), as their text (``20.0%``), and the table that prints them."""
+
+    top1: float | None
+    top5: float | None
+    top1_text: str | None
+    top5_text: str | None
+    source: str
+
+
+@dataclass(frozen=True)
 class Claims:
     """What the paper's text says of the whole network, as printed."""
 
@@ -193,6 +205,8 @@ class Claims:
     params: PrintedCount | None = None
     params_below: PrintedCount | None = None
     """A bound the text gives instead of a count ("less than 25 million parameters")."""
+    error: PrintedError | None = None
+    """The paper's single-model error rates (``gnet-inspect lineage`` sets them side by side)."""
 
 
 @dataclass(frozen=True)
@@ -215,6 +229,9 @@ class NetworkSpec:
     origin: str = "<memory>"
     whatifs: tuple[str, ...] = ()
     reshaped: bool = False
+    published: str | None = None
+    """When the paper appeared (``2014-09``: year and month of its first arXiv version), the
+    order of the generations in ``gnet-inspect lineage``."""
     adaptive_variants: tuple[str, ...] = ()
     """The table's variants whose every linear layer reads an adaptively pooled (or already
     flat) input, so that they take other input sizes: the advice when this one cannot."""

@@ -9,11 +9,9 @@ the file, the field and what to do. A profile's blocks must be nodes of the grap
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from gnet_inspect.errors import ResultError
 from gnet_inspect.measure.levels import LEVELS
@@ -29,15 +27,12 @@ from gnet_inspect.reports.profile.result import (
     LatencyStats,
     ProfileSettings,
 )
+from gnet_inspect.reports.result_file import MAX_RESULT_BYTES, FieldReader, read_json_file
 from gnet_inspect.spec.notation import Size
 
 __all__ = ["MAX_RESULT_BYTES", "check_same_table", "load_profile"]
 
-MAX_RESULT_BYTES = 64 * 2**20
-_MAX_ITEMS = 10_000  # blocks, nodes, edges: GoogLeNet at every operation has a few hundred
-_MAX_INT = 2**53  # what a float holds exactly; no count here comes near it
 _HOW = "write one with gnet-inspect profile --format json -o FILE"
-T = TypeVar("T")
 
 
 def load_profile(path: str | Path) -> LatencyProfile:
@@ -47,29 +42,7 @@ def load_profile(path: str | Path) -> LatencyProfile:
         ResultError: no such file, not a regular file, too large, not JSON, not a profile of
             this version, a field missing or of the wrong type, blocks not in its graph.
     """
-    file = Path(path)
-    name = str(path)
-    if not file.is_file():
-        why = "no such file" if not file.exists() else "not a regular file"
-        raise ResultError(f"{name}: {why}; {_HOW}")
-    if file.stat().st_size > MAX_RESULT_BYTES:
-        raise ResultError(f"{name}: larger than {MAX_RESULT_BYTES // 2**20} MiB: not a profile")
-    try:
-        data = json.loads(file.read_bytes())
-    except UnicodeDecodeError:
-        raise ResultError(f"{name}: not UTF-8 text: not a profile result; {_HOW}") from None
-    except json.JSONDecodeError as exc:
-        raise ResultError(
-            f"{name}: not JSON (truncated?) at line {exc.lineno} column {exc.colno}: "
-            f"{exc.msg}; {_HOW}"
-        ) from None
-    except (RecursionError, ValueError):  # nested too deep, or a number of thousands of digits
-        raise ResultError(
-            f"{name}: not a profile result (nested too deep or a huge number)"
-        ) from None
-    except OSError as exc:
-        raise ResultError(f"{name}: cannot be read: {exc.strerror}") from None
-    return _Reader(name).profile(data)
+    return _Reader(str(path), _HOW).profile(read_json_file(path, "a profile result", _HOW))
 
 
 def check_same_table(profile: LatencyProfile, graph: DiagramGraph, name: str) -> None:
@@ -99,59 +72,8 @@ def check_same_table(profile: LatencyProfile, graph: DiagramGraph, name: str) ->
     )
 
 
-class _Reader:
-    """Reads one result file's parsed JSON, naming the field of any failure."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def fail(self, where: str, what: str) -> ResultError:
-        at = f" at '{where}'" if where else ""
-        return ResultError(f"{self.name}{at}: {what}; {_HOW}")
-
-    def mapping(self, value: object, where: str) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise self.fail(where, f"expected an object, found {_kind(value)}")
-        return cast(dict[str, Any], value)
-
-    def field(self, data: dict[str, Any], key: str, where: str, kind: type[T]) -> T:
-        path = f"{where}.{key}" if where else key
-        if key not in data:
-            raise self.fail(path, "missing")
-        value = data[key]
-        accepted: tuple[type, ...] = (int, float) if kind is float else (kind,)
-        if (isinstance(value, bool) and kind is not bool) or not isinstance(value, accepted):
-            raise self.fail(path, f"expected {kind.__name__}, found {_kind(value)}")
-        if kind is float:
-            if isinstance(value, int) and abs(value) >= _MAX_INT:
-                raise self.fail(path, "a number out of range")
-            number = float(cast(float, value))
-            if not math.isfinite(number) or number < 0:
-                raise self.fail(path, "expected a finite number, not negative")
-            return cast(T, number)
-        if kind is int and not 0 <= cast(int, value) < _MAX_INT:
-            raise self.fail(path, f"a count out of range (0 to 2**53): {str(value)[:20]}")
-        if kind is list and len(cast(list[object], value)) > _MAX_ITEMS:
-            raise self.fail(path, f"more than {_MAX_ITEMS} entries: not a profile")
-        return cast(T, value)
-
-    def optional(self, data: dict[str, Any], key: str, where: str, kind: type[T]) -> T | None:
-        return None if data.get(key) is None else self.field(data, key, where, kind)
-
-    def items(
-        self, data: dict[str, Any], key: str, where: str, read: Callable[[Any, str], T]
-    ) -> tuple[T, ...]:
-        values = self.field(data, key, where, list)
-        path = f"{where}.{key}" if where else key
-        return tuple(read(value, f"{path}[{i}]") for i, value in enumerate(values))
-
-    def strings(self, data: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
-        def one(value: Any, path: str) -> str:
-            if not isinstance(value, str):
-                raise self.fail(path, f"expected str, found {_kind(value)}")
-            return value
-
-        return self.items(data, key, where, one)
+class _Reader(FieldReader):
+    """Reads one profile file's parsed JSON, naming the field of any failure."""
 
     def profile(self, value: object) -> LatencyProfile:
         data = self.mapping(value, "")
@@ -315,6 +237,8 @@ class _Reader:
             channels=self.optional(data, "channels", where, int),
             rate=self.optional(data, "rate", where, float),
             kernel_width=self.optional(data, "kernel_width", where, int),
+            scale=self.optional(data, "scale", where, float),
+            relu=self.optional(data, "relu", where, bool),
         )
 
     def edge(self, value: object, where: str) -> DiagramEdge:
@@ -328,9 +252,3 @@ class _Reader:
             return None
         data = self.mapping(value, where)
         return Size(*(self.field(data, k, where, int) for k in ("height", "width", "channels")))
-
-
-def _kind(value: object) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
-        type(value), "null" if value is None else "a number"
-    )
