@@ -12,6 +12,7 @@ stays light (no torch until a function that needs it is called)::
     frame = report.to_frame()                     # the same records as a pandas DataFrame
     naive = gi.without_reductions(spec)           # Figure 2(a) everywhere (spec -> spec)
     pair = gi.compare_networks(measured, gi.measure(naive), "modules")
+    series = gi.lineage(["googlenet", "inception-v3"])  # the generations side by side
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ _HOMES = {
     "documentation_set": "gnet_inspect.render.docs",
     "draw_figure": "gnet_inspect.render.figure",
     "figure_request": "gnet_inspect.render.figure",
+    "lineage": "gnet_inspect.reports.lineage.compare",
     "list_variants": "gnet_inspect.spec.loader",
     "load_spec": "gnet_inspect.spec.loader",
     "measure": "gnet_inspect.measure.measure",

@@ -1,4 +1,5 @@
-"""``gnet-inspect chart``: pictures of a saved profile, drawn without building the network."""
+"""``gnet-inspect chart``: pictures of a saved profile or lineage, drawn without building a
+network."""
 
 from __future__ import annotations
 
@@ -20,6 +21,11 @@ class ChartKind(str, Enum):
 
     shares = "shares"
     roofline = "roofline"
+    errors = "errors"
+    stages = "stages"
+
+
+_LINEAGE_KINDS = (ChartKind.errors, ChartKind.stages)
 
 
 @app.command()
@@ -27,7 +33,8 @@ def chart(
     result: Annotated[
         Path,
         typer.Argument(
-            help="A saved profile: gnet-inspect profile --format json -o FILE.",
+            help="A saved profile (gnet-inspect profile --format json -o FILE) or lineage "
+            "(gnet-inspect lineage --format json -o FILE).",
             show_default=False,
         ),
     ],
@@ -35,9 +42,11 @@ def chart(
         ChartKind,
         typer.Option(
             "--kind",
-            help="shares: each block's share of the MACs, parameters and latency, the aux "
-            "heads apart; roofline: achieved FLOP/s against arithmetic intensity under the "
-            "device's measured ceilings.",
+            help="Of a profile: shares (each block's share of the MACs, parameters and "
+            "latency, the aux heads apart) or roofline (achieved FLOP/s against arithmetic "
+            "intensity under the device's measured ceilings). Of a lineage: errors (each "
+            "generation's printed error against its MACs, and its latency when timed) or "
+            "stages (each generation's MACs by grid size, stacked).",
         ),
     ] = ChartKind.shares,
     format: Annotated[
@@ -52,7 +61,8 @@ def chart(
     ] = None,
     output: Output = None,
 ) -> None:
-    """Draw a saved profile's charts: where the cost goes, or its roofline. No torch needed."""
+    """Draw a saved profile's or lineage's charts: where the cost goes, its roofline, what each
+    generation bought. No torch needed."""
     from gnet_inspect.errors import OptionError
     from gnet_inspect.render.chart_kit import pick_chart_format
     from gnet_inspect.render.figure import diagram_format
@@ -65,6 +75,14 @@ def chart(
     chart_format = pick_chart_format(chosen)
     if chart_format != "svg" and target is None and sys.stdout.isatty():
         raise OptionError(f"{chosen} is binary; write it to a file with --output FILE.{chosen}")
+    if kind in _LINEAGE_KINDS:
+        from gnet_inspect.render.chart_lineage import draw_errors, draw_stages
+        from gnet_inspect.reports.lineage.saved import load_lineage
+
+        lineage = load_lineage(result)
+        draw = draw_errors if kind == ChartKind.errors else draw_stages
+        emit(draw(lineage, chart_format), output)
+        return
     profile = load_profile(result)
     if kind == ChartKind.roofline:
         from gnet_inspect.render.chart_roofline import draw_roofline

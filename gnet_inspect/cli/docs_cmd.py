@@ -81,24 +81,51 @@ def docs(
     pictures: Annotated[
         bool, typer.Option(help="Draw the pictures of a latency profile (charts, roofline).")
     ] = True,
+    lineage: Annotated[
+        bool,
+        typer.Option(
+            "--lineage",
+            help="Add a lineage page: every bundled table side by side, and its two charts "
+            "(as gnet-inspect lineage and chart --kind errors, stages draw them).",
+        ),
+    ] = False,
+    lineage_result: Annotated[
+        Path | None,
+        typer.Option(
+            "--lineage-result",
+            help="A saved lineage (gnet-inspect lineage --format json -o FILE) for that page, "
+            "instead of measuring every bundled table here.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Write the figures and tables for documentation into a folder, in one go.
 
     The whole network, one Inception module with and without its reductions, the table
     reproduced, what the reductions save and what memory costs in Markdown, the pictures of a
-    latency profile (where the cost goes, a roofline, the network coloured by latency), and
-    an index.md showing them all.
+    latency profile (where the cost goes, a roofline, the network coloured by latency), with
+    --lineage the generations side by side, and an index.md showing them all.
     """
     from gnet_inspect.render.docs import documentation_set
 
-    profile = None
+    profile = series = None
     if result is not None:
         from gnet_inspect.reports.profile.saved import load_profile
 
         profile = load_profile(result)  # a bad file fails before anything is built
+    if lineage_result is not None:
+        from gnet_inspect.reports.lineage.saved import load_lineage
+
+        series = load_lineage(lineage_result)
     with _WholeOrNothing(directory) as folder:
         network = load(spec, variant, reduce, whatif, table)
-        files = documentation_set(network, format.value, module, input_size, profile, pictures)
+        if lineage and series is None:
+            from gnet_inspect.reports.lineage.compare import lineage as measure_lineage
+
+            series = measure_lineage()
+        files = documentation_set(
+            network, format.value, module, input_size, profile, pictures, series
+        )
         folder.write(files)
     if not stdout_closed():  # the folder is the output; the list of its files is a courtesy
         for path in folder.written:

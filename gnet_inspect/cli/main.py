@@ -41,7 +41,7 @@ __all__ = ["COMMANDS", "app", "error_line", "main"]
 _SIGNALS = {signal.Signals(signum): word for signum, word in SIGNAL_WORDS.items()}
 _PREFIX = PREFIX
 
-COMMANDS = ("table", "flops", "memory", "diagram", "chart", "docs", "profile")
+COMMANDS = ("table", "flops", "memory", "diagram", "chart", "docs", "profile", "lineage")
 """Every command, in the order the help lists them: ``cli/<name>_cmd.py`` registers each."""
 for _name in COMMANDS:
     import_module(f"gnet_inspect.cli.{_name}_cmd")

@@ -15,17 +15,20 @@ from dataclasses import dataclass, replace
 from gnet_inspect.errors import OptionError
 from gnet_inspect.measure.measure import Measurement, measure
 from gnet_inspect.render.chart_kit import CHART_FORMATS, pick_chart_format
+from gnet_inspect.render.chart_lineage import draw_errors, draw_stages
 from gnet_inspect.render.chart_roofline import draw_roofline
 from gnet_inspect.render.chart_shares import draw_shares
 from gnet_inspect.render.diagram import DiagramFormat, DiagramStyle, render_diagram, require_dot
 from gnet_inspect.render.diagram_shading import shade
 from gnet_inspect.render.flops_view import side_by_side_markdown
 from gnet_inspect.render.format import singular
+from gnet_inspect.render.lineage_view import lineage_markdown
 from gnet_inspect.render.memory_view import memory_markdown
 from gnet_inspect.render.table_layout import printed_table
 from gnet_inspect.render.table_view import to_markdown
 from gnet_inspect.reports.diagram.graph import diagram_graph
 from gnet_inspect.reports.flops_compare import compare_networks
+from gnet_inspect.reports.lineage.result import Lineage
 from gnet_inspect.reports.memory import memory_report
 from gnet_inspect.reports.profile.latency import profile_latency
 from gnet_inspect.reports.profile.result import LatencyProfile
@@ -40,6 +43,7 @@ INDEX = "index.md"
 TABLE = "table.md"
 REDUCTIONS = "reductions.md"
 MEMORY = "memory.md"
+LINEAGE = "lineage.md"
 _SAVINGS = "What the 1×1 reductions save, module by module"
 _STYLE = DiagramStyle()
 DOCS_PROFILE = (3, 20)
@@ -64,6 +68,7 @@ def documentation_set(
     input_size: int | None = None,
     profile: LatencyProfile | None = None,
     run_profile: bool = True,
+    lineage: Lineage | None = None,
 ) -> tuple[DocFile, ...]:
     """Renders the whole network, one Inception module with and without its reductions, the
     reproduced table and (for an Inception module with a reduction) what the reductions save,
@@ -80,6 +85,8 @@ def documentation_set(
         profile: a saved latency profile of this table to draw (``saved.load_profile``).
         run_profile: without ``profile``, profile the network on this CPU (a short run:
             ``DOCS_PROFILE`` passes) for the pictures; False leaves them out.
+        lineage: the generations side by side (``reports.lineage``), for a lineage page and
+            its two charts; None leaves them out.
 
     Raises:
         OptionError: ``module`` names no module of the network.
@@ -108,6 +115,10 @@ def documentation_set(
         profile = profile_latency(spec, measured.input_size, warmup=warmup, repeats=repeats)
     pictures = [] if profile is None else _pictures(measured, profile, format)
     figures += pictures
+    if lineage is not None:
+        charts, page = _lineage(lineage, format)
+        figures += charts
+        tables.append(page)
     index = _index(spec, measured.input_size, figures, tables)
     return (*figures, *tables, DocFile(INDEX, index.encode(), f"Figures and {printed_table(spec)}"))
 
@@ -181,6 +192,27 @@ def _pictures(
         f"Each {singular(s.depth)}'s median latency on {where}.",
     )
     return [shares, roofline, latency]
+
+
+def _lineage(lineage: Lineage, format: DiagramFormat) -> tuple[list[DocFile], DocFile]:
+    """The lineage's two charts (SVG where the figures are DOT source) and its page."""
+    chart = pick_chart_format(format if format in CHART_FORMATS else "svg")
+    errors = DocFile(
+        f"lineage-errors.{chart}",
+        draw_errors(lineage, chart),
+        "The lineage: printed error against measured cost",
+        "Each generation's single-model error as its paper prints it, against the MACs "
+        "measured on its built network" + (" and its measured latency." if lineage.timed else "."),
+    )
+    stages = DocFile(
+        f"lineage-stages.{chart}",
+        draw_stages(lineage, chart),
+        "The lineage: multiply-adds by stage",
+        "Each generation's MACs stacked by the grid size its stages output: the cost moves "
+        "from the stem into the modules.",
+    )
+    page = DocFile(LINEAGE, lineage_markdown(lineage).encode(), "The Inception lineage")
+    return [errors, stages], page
 
 
 def _savings(measured: Measurement, naive: Measurement) -> DocFile:

@@ -17,6 +17,7 @@ from gnet_inspect.errors import ResultError
 from gnet_inspect.measure.levels import LEVELS
 from gnet_inspect.reports.diagram.graph import Container, DiagramEdge, DiagramGraph, DiagramNode
 from gnet_inspect.reports.diagram.nodes import Layer, Role
+from gnet_inspect.reports.lineage.result import LINEAGE_FORMAT
 from gnet_inspect.reports.profile.result import (
     RESULT_FORMAT,
     RESULT_VERSION,
@@ -80,7 +81,10 @@ class _Reader(FieldReader):
         if data.get("format") != RESULT_FORMAT:
             found = data.get("format")
             what = "no 'format' key" if found is None else f"format {str(found)[:40]!r}"
-            raise ResultError(f"{self.name}: not a gnet-inspect profile result ({what}); {_HOW}")
+            advice = (
+                "a lineage draws with --kind errors or stages" if found == LINEAGE_FORMAT else _HOW
+            )
+            raise ResultError(f"{self.name}: not a gnet-inspect profile result ({what}); {advice}")
         if data.get("pass") == "train":
             raise ResultError(
                 f"{self.name}: a training-step profile; the pictures draw an inference "
