@@ -63,7 +63,8 @@ def _seconds(command: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def _machine() -> str:
+def machine() -> str:
+    """The machine a bench ran on (CPU, cores, Python, torch), for its record."""
     cpu = platform.processor() or platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
@@ -95,7 +96,7 @@ def main() -> None:
             times[name].append(_seconds(command))
     median = {name: statistics.median(values) for name, values in times.items()}
     base = median["import torch, fvcore"]
-    print(f"machine: {_machine()}")
+    print(f"machine: {machine()}")
     print(f"rounds: {args.rounds} (interleaved; medians)")
     for name, value in median.items():
         spread = f"{min(times[name]):.2f}–{max(times[name]):.2f}"

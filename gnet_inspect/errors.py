@@ -46,6 +46,9 @@ class InputSizeError(GnetInspectError):
         row: the qualified id of the row that cannot take its input, when one does.
         reason: what is wrong with that row, without advice on the input size.
         part: the branch or layer of a module row that cannot (``branch3x3.fork``), if any.
+
+    ``computed`` holds the output sizes of the rows before it (by qualified id), set where the
+    shape arithmetic raised it.
     """
 
     def __init__(
@@ -58,6 +61,7 @@ class InputSizeError(GnetInspectError):
         self.row = row
         self.reason = reason or message
         self.part = part
+        self.computed: dict[str, object] = {}
         super().__init__(message)
 
 

@@ -142,9 +142,9 @@ class ResidualConnection(nn.Module):
     by a 1×1 convolution with a bias (no BatchNorm, no activation), then the scaled sum with
     the module's input."""
 
-    def __init__(self, concatenated: int, residual: Residual) -> None:
+    def __init__(self, concatenated: int, received: int, residual: Residual) -> None:
         super().__init__()
-        self.projection = nn.Conv2d(concatenated, residual.projection, 1)
+        self.projection = nn.Conv2d(concatenated, residual.projection or received, 1)
         self.sum = ScaledSum(residual.scale, residual.activation)
 
     def forward(self, concatenation: Tensor, shortcut: Tensor) -> Tensor:
@@ -171,7 +171,7 @@ class Inception(Branches):
         connection = None
         if residual is not None:  # named RESIDUAL, a name no branch may take
             concat = branches_output(branches, received, style.pool_ceil, "", received)
-            connection = ResidualConnection(concat.channels, residual)
+            connection = ResidualConnection(concat.channels, received.channels, residual)
         self.residual: ResidualConnection | None = connection
 
     def forward(self, x: Tensor) -> Tensor:

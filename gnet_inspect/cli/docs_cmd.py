@@ -82,19 +82,11 @@ def docs(
         bool, typer.Option(help="Draw the pictures of a latency profile (charts, roofline).")
     ] = True,
     lineage: Annotated[
-        bool,
-        typer.Option(
-            "--lineage",
-            help="Add a lineage page: every bundled table side by side, and its two charts "
-            "(as gnet-inspect lineage and chart --kind errors, stages draw them).",
-        ),
-    ] = False,
-    lineage_result: Annotated[
         Path | None,
         typer.Option(
-            "--lineage-result",
-            help="A saved lineage (gnet-inspect lineage --format json -o FILE) for that page, "
-            "instead of measuring every bundled table here.",
+            "--lineage",
+            help="A saved lineage (gnet-inspect lineage --format json -o FILE) to add a "
+            "page for: the generations side by side and their two charts.",
             show_default=False,
         ),
     ] = None,
@@ -104,7 +96,7 @@ def docs(
     The whole network, one Inception module with and without its reductions, the table
     reproduced, what the reductions save and what memory costs in Markdown, the pictures of a
     latency profile (where the cost goes, a roofline, the network coloured by latency), with
-    --lineage the generations side by side, and an index.md showing them all.
+    --lineage FILE the generations side by side, and an index.md showing them all.
     """
     from gnet_inspect.render.docs import documentation_set
 
@@ -113,16 +105,12 @@ def docs(
         from gnet_inspect.reports.profile.saved import load_profile
 
         profile = load_profile(result)  # a bad file fails before anything is built
-    if lineage_result is not None:
+    if lineage is not None:
         from gnet_inspect.reports.lineage.saved import load_lineage
 
-        series = load_lineage(lineage_result)
+        series = load_lineage(lineage)  # as a bad profile, before anything is built
     with _WholeOrNothing(directory) as folder:
         network = load(spec, variant, reduce, whatif, table)
-        if lineage and series is None:
-            from gnet_inspect.reports.lineage.compare import lineage as measure_lineage
-
-            series = measure_lineage()
         files = documentation_set(
             network, format.value, module, input_size, profile, pictures, series
         )

@@ -120,13 +120,21 @@ def _saved(
     seen: set[int] = set()
     current: list[str] = []
 
-    def pack(tensor: Tensor) -> Tensor:
+    kept: list[Tensor] = []
+
+    def pack(tensor: Tensor) -> int:
+        """Counts a saved tensor and keeps it alive (so that no storage is freed and its
+        address reused while the step runs) in ``kept``, not in the graph, and ``kept`` is
+        emptied once the step has run: a saved tensor the graph's own hooks reach is a
+        reference cycle through autograd's nodes that no collector sees, and the step's
+        activations would leak at every call."""
         storage = tensor.untyped_storage()
         if storage._cdata not in weights and storage._cdata not in seen:
             seen.add(storage._cdata)
             owner = current[-1] if current else LOSS
             saved[owner] = saved.get(owner, 0) + storage.nbytes()
-        return tensor
+        kept.append(tensor)
+        return len(kept) - 1
 
     shape = (batch_size, spec.input.channels, size, size)
     image = torch.zeros(shape, device=device, dtype=dtype)
@@ -134,11 +142,12 @@ def _saved(
     with (
         kept_mode(model, training=True),
         _innermost_module(model, current),
-        torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor),
+        torch.autograd.graph.saved_tensors_hooks(pack, kept.__getitem__),
     ):
         output = model(image)
         current.clear()
         training_loss(model, output, target)
+    kept.clear()  # the graph's unpack hook holds the list: emptied, it holds no tensor
     return saved, model
 
 

@@ -212,7 +212,7 @@ def summary_lines(report: TableReport) -> list[str]:
         f"{grouped(totals.params)} params ({grouped(totals.weights)} weights{text_params}) · "
         f"{grouped(totals.macs)} MACs ({si(totals.macs)}{text_macs}) · "
         f"{si(totals.flops)} FLOPs (2×MACs) · {si(totals.other_ops)} other ops counted apart "
-        "(pooling, normalisation)",
+        f"(pooling, normalisation{', residual sums' if 'add' in depth.kinds else ''})",
         f"Depth, measured on the traced network: {depth.depth} layers with parameters"
         f"{_check(depth.depth, claims.depth)}, {depth.depth_with_pooling} counting pooling"
         f"{_check(depth.depth_with_pooling, claims.depth_with_pooling)} · {depth.blocks} "

@@ -87,9 +87,10 @@ class Residual:
     bias, no BatchNorm and no activation: the figures' "Linear"), is multiplied by ``scale``
     (Section 3.3: 0.1 to 0.3) and added to the module's input; then a ReLU, unless
     ``activation`` is False (the released network's last block). The sum needs the
-    projection as wide as the module's input and the branches on its grid."""
+    projection as wide as the module's input and the branches on its grid; ``projection``
+    None follows the input's width (a what-if that changes the widths before it)."""
 
-    projection: int
+    projection: int | None
     scale: float
     activation: bool = True
 

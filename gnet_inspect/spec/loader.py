@@ -15,6 +15,7 @@ from gnet_inspect.spec.branch_rows import branch_paths
 from gnet_inspect.spec.branches import RESIDUAL
 from gnet_inspect.spec.limits import MAX_REAL, shown
 from gnet_inspect.spec.names import is_free_name
+from gnet_inspect.spec.notation import Size
 from gnet_inspect.spec.repeats import expand_repeats
 from gnet_inspect.spec.rows import check_ids, parse_row, read_count, read_size
 from gnet_inspect.spec.schema import (
@@ -165,8 +166,9 @@ def _load_variant(
     )
     if spec.input.height != spec.input.width:
         top["input"].fail(f"expected a square input, got {spec.input}")
-    written = {row.id for row, _ in rows} | _written_ids(top["rows"])
-    spec = _attach_notes(spec, top.get("notes"), written)
+    written = _written_ids(top["rows"])
+    spec = _attach_notes(spec, top.get("notes"), written, [row.id for row, _ in rows])
+    spec = _attach_notes(spec, overlay.get("notes"), set(), [row.id for row, _ in rows])
     _check_output_sizes(spec, paths)
     return spec
 
@@ -216,7 +218,10 @@ def _parse_head(
             "(lower-case letters, digits and '_', no row's id, no attribute the network has)"
         )
     if tap not in names:
-        fields["tap"].fail(f"no row {shown(tap)} to put the head on; expected one of the row ids")
+        hint = _hint(tap, [row.id for row, _ in main])
+        fields["tap"].fail(
+            f"no row {shown(tap)} to put the head on; expected one of the row ids{hint}"
+        )
     merged = overlay_head_rows(list(fields["rows"].items()), overlay, head_id)
     rows = [parse_row(r) for r in expand_repeats(merged)]
     check_ids(rows, fields["rows"])
@@ -382,17 +387,25 @@ def _written_ids(rows: Node) -> set[str]:
     }
 
 
-def _attach_notes(spec: NetworkSpec, node: Node | None, written: set[str]) -> NetworkSpec:
-    """The table's notes on their rows; a note must name a row of the table as written or of
-    this variant (qualified for an aux head's rows)."""
+def _attach_notes(
+    spec: NetworkSpec, node: Node | None, written: set[str], ids: list[str]
+) -> NetworkSpec:
+    """Notes on their rows (a variant's over the table's; a null note removes one). A note
+    must name a row of this variant or, for the table's notes, of the table as written (a
+    variant may replace it); qualified for an aux head's rows."""
     if node is None:
         return spec
-    notes = {key: " ".join(value.text().split()) for key, value in node.mapping().items()}
+    fields = node.mapping()
+    notes = {k: " ".join(v.text().split()) for k, v in fields.items() if v.value is not None}
     known = {qid for qid, _, _ in qualified_rows(spec)} | written
-    for key, value in node.mapping().items():
+    for key, value in fields.items():
         if key not in known:
-            value.fail(f"a note on {shown(key)}, which is no row of this table")
-    rows = tuple(replace(r, note=notes.get(r.id, r.note)) for r in spec.rows)
+            hint = _hint(key, ids, variants=bool(written))
+            value.fail(f"a note on {shown(key)}, which is no row of this table{hint}")
+    dropped = {k for k, v in fields.items() if v.value is None}
+    rows = tuple(
+        replace(r, note=None if r.id in dropped else notes.get(r.id, r.note)) for r in spec.rows
+    )
     heads = tuple(
         replace(h, rows=tuple(replace(r, note=notes.get(f"{h.id}.{r.id}", r.note)) for r in h.rows))
         for h in spec.aux_heads
@@ -400,10 +413,22 @@ def _attach_notes(spec: NetworkSpec, node: Node | None, written: set[str]) -> Ne
     return replace(spec, rows=rows, aux_heads=heads)
 
 
+def _hint(row_id: str, ids: list[str], variants: bool = False) -> str:
+    """What to do about an id no row has: the ids a repeated row's repeats go by, or (for the
+    table's notes) where a note on a row only a variant has goes."""
+    repeats = [i for i in ids if i.removeprefix(f"{row_id}_").isdigit() and i != row_id]
+    if repeats:
+        return f"; a repeated row's repeats are {repeats[0]} to {repeats[-1]}"
+    return " (a row only a variant has takes its note under the variant's notes)" * variants
+
+
 def _check_output_sizes(spec: NetworkSpec, rows: dict[str, Node]) -> None:
+    printed = {qid: row.printed.output for qid, row, _ in qualified_rows(spec)}
     try:
         plan = infer_shapes(spec)
     except InputSizeError as exc:
+        for qid, size in exc.computed.items():  # a row above that the print contradicts first
+            _check_output(spec.origin, rows[qid], qid, size, printed[qid])
         node = rows.get(exc.row or "")
         where = "rows" if node is None else node.path
         fields = node.mapping() if node is not None else {}
@@ -412,12 +437,16 @@ def _check_output_sizes(spec: NetworkSpec, rows: dict[str, Node]) -> None:
         elif exc.part is not None and "branches" in fields:
             where = branch_paths(fields["branches"]).get(exc.part, where)
         raise SpecError(spec.origin, where, f"{exc.reason} at the table's own input size") from None
-    for qid, row, _ in qualified_rows(spec):
-        computed = plan.outputs[qid]
-        if computed != row.printed.output:
-            raise SpecError(
-                spec.origin,
-                f"{rows[qid].path}.output",
-                f"row '{qid}' computes to {computed} from the rows above, "
-                f"but its output size says {row.printed.output}",
-            )
+    for qid, size in printed.items():
+        _check_output(spec.origin, rows[qid], qid, plan.outputs[qid], size)
+
+
+def _check_output(origin: str, node: Node, qid: str, computed: object, printed: Size) -> None:
+    """Refuses row ``qid`` whose ``output`` size is not the one ``computed`` from above."""
+    if computed != printed:
+        raise SpecError(
+            origin,
+            f"{node.path}.output",
+            f"row '{qid}' computes to {computed} from the rows above, "
+            f"but its output size says {printed}",
+        )

@@ -153,9 +153,13 @@ def _walk(spec: NetworkSpec, start: Size, native: ShapePlan | None) -> ShapePlan
             size = _row_output(spec, qid, row, size, expected, start)
             outputs[qid] = size
 
-    run("", spec.rows, start)
-    for head in spec.aux_heads:
-        run(f"{head.id}.", head.rows, outputs[head.tap])
+    try:
+        run("", spec.rows, start)
+        for head in spec.aux_heads:
+            run(f"{head.id}.", head.rows, outputs[head.tap])
+    except InputSizeError as exc:
+        exc.computed = dict(outputs)  # the rows before it, for the loader's report
+        raise
     return ShapePlan(start, inputs, outputs)
 
 
@@ -247,7 +251,7 @@ def _residual_output(residual: Residual, concat: Size, size: Size, row: str, sta
             f"the branches of '{row}' end on the {concat.height}×{concat.width} grid but it "
             f"receives {size.height}×{size.width}; a residual sum needs one grid"
         )
-    elif residual.projection != size.channels:
+    elif residual.projection not in (None, size.channels):
         reason = (
             f"the residual of '{row}' projects to {residual.projection} channels but the module "
             f"receives {size.channels}; the sum needs them equal"

@@ -4,7 +4,8 @@ A variant is data under ``variants:`` in a table: ``layers`` (how convolutions a
 ``rows`` (fields changed on one row, by id), ``rows_of_type`` (on every row of a type),
 ``aux_rows`` (on the aux heads' rows, by id), ``insert_after`` (a new row after one, by id) and
 ``replace`` (a row replaced by a list of rows: a released network's stem that is not the
-paper's). A null value removes a field. Every change keeps the YAML path it came from, so an
+paper's) and ``notes`` (the variant's own notes on its rows, over the table's; null removes
+one). A null value removes a field. Every change keeps the YAML path it came from, so an
 error in it is reported where it was written.
 """
 
@@ -34,6 +35,7 @@ VARIANT_KEYS = (
     "aux_rows",
     "insert_after",
     "replace",
+    "notes",
 )
 _RESHAPING = ("layers", "rows", "rows_of_type", "aux_rows", "replace")
 
@@ -97,6 +99,14 @@ def check_overlay(overlay: dict[str, Node], rows: Node, heads: list[Node]) -> No
     for _, rows_node in _entries(overlay, "replace"):
         if not list(rows_node.items()):
             rows_node.fail("expected the rows that replace this one, at least one")
+    replaced = dict(_entries(overlay, "replace"))
+    for key in ("rows", "insert_after"):
+        for row_id, change in _entries(overlay, key):
+            if row_id in replaced:
+                change.fail(
+                    f"row {shown(row_id)} is replaced by this variant (at "
+                    f"{replaced[row_id].path}); change the rows that replace it there"
+                )
 
 
 _NONE = Node([], "", "")

@@ -179,7 +179,15 @@ def without_residuals(spec: NetworkSpec) -> NetworkSpec:
 
 
 def _with(spec: NetworkSpec, name: str, rows: tuple[Row, ...]) -> NetworkSpec:
-    return replace(spec, rows=rows, whatifs=(*spec.whatifs, name))
+    """``spec`` with ``rows`` and the what-if's name; each residual connection's projection
+    then follows its module's input, which the what-if may have widened or narrowed."""
+    followed = tuple(
+        replace(row, residual=replace(row.residual, projection=None))
+        if isinstance(row, ModuleRow) and row.residual is not None
+        else row
+        for row in rows
+    )
+    return replace(spec, rows=followed, whatifs=(*spec.whatifs, name))
 
 
 @dataclass(frozen=True)

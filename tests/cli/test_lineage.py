@@ -131,12 +131,15 @@ def test_the_api_returns_the_same_data():
 def test_with_latency_each_forward_pass_is_timed_as_profile_times_it(cli):
     run = cli("lineage", "--table", "googlenet", "--table", "bn-inception", "--latency")
     assert run.code == 0, run.err
+    assert "as `profile` times it" in " ".join(run.out.split())
+    rows = list(csv.DictReader(io.StringIO(cli("lineage", "--latency", "--format", "csv").out)))
+    for row in rows:
+        assert float(row["images_per_s"]) == pytest.approx(1000 / float(row["latency_ms"]))
     data = _json(
         cli, "lineage", "--table", "googlenet", "--latency", "--repeats", "2", "--warmup", "0"
     )
     latency = data["generations"][0]["latency"]
     assert latency["samples"] == 2 and latency["device"] == "cpu" and latency["median_ms"] > 0
-    assert "images/s" in run.out and "as `profile` times it" in " ".join(run.out.split())
 
 
 def _groups(svg: bytes) -> dict[str, ET.Element]:
@@ -225,7 +228,7 @@ def test_the_charts_draw_from_the_saved_file_and_refuse_the_other_kind(cli, save
 
 def test_the_docs_set_gains_a_lineage_page(cli, saved, tmp_path):
     folder = tmp_path / "docs"
-    run = cli("docs", str(folder), "--no-pictures", "--lineage-result", str(saved))
+    run = cli("docs", str(folder), "--no-pictures", "--lineage", str(saved))
     assert run.code == 0, run.err
     names = {p.name for p in folder.iterdir()}
     assert {"lineage.md", "lineage-errors.svg", "lineage-stages.svg"} <= names
@@ -261,3 +264,17 @@ def test_lineage_is_listed_in_the_help_with_every_table_and_variant(cli):
     compact = "".join(cli("lineage", "--help").out.replace("│", " ").split())
     for name in bundled_tables():
         assert name in compact
+
+
+def test_the_committed_lineage_is_what_the_tool_makes_today():
+    """docs/lineage: the saved lineage of every bundled table, its page and its charts."""
+    from gnet_inspect.render.lineage_view import lineage_markdown
+
+    folder = Path(__file__).parents[2] / "docs" / "lineage"
+    stale = "docs/lineage is stale; see its lineage.md for the commands that write it"
+    committed = json.loads((folder / "lineage.json").read_text(encoding="utf-8"))
+    assert committed == json.loads(json.dumps(gi.lineage().document())), stale
+    saved = load_lineage(folder / "lineage.json")
+    assert (folder / "errors.svg").read_bytes() == draw_errors(saved, "svg"), stale
+    assert (folder / "stages.svg").read_bytes() == draw_stages(saved, "svg"), stale
+    assert (folder / "lineage.md").read_text(encoding="utf-8").endswith(lineage_markdown(saved))

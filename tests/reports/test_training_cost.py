@@ -4,6 +4,10 @@ the allocator."""
 
 from __future__ import annotations
 
+import gc
+import re
+from pathlib import Path
+
 import pytest
 import torch
 from formulas import row_counts, saved_bytes
@@ -260,3 +264,23 @@ def test_output_bytes_and_the_sum_of_outputs_against_a_real_forward_pass(specs):
     leaves = {n for n, m in model.named_modules() if n and not list(m.children())}
     assert report.outputs_sum_bytes == sum(v for n, v in sizes.items() if n in leaves)
     assert report.rows[0].output_bytes == 2 * 112 * 112 * 64 * 4  # conv1, by hand
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads Linux's VmRSS")
+def test_measuring_a_step_again_and_again_keeps_no_memory(specs):
+    """The saved tensors are kept out of the graph's own hooks: a tensor those hooks reach is a
+    reference cycle through autograd's nodes that no collector frees (each measured step's
+    activations, about 100 MiB for GoogLeNet, leaked at every call before)."""
+
+    def resident_mib() -> int:
+        status = Path("/proc/self/status").read_text(encoding="utf-8")
+        return int(re.search(r"VmRSS:\s+(\d+)", status)[1]) // 1024
+
+    spec = specs["torchvision"]
+    step_memory(spec, 224, torch.float32, "sgd", 2)  # allocator and kernels warmed up
+    gc.collect()
+    before = resident_mib()
+    for _ in range(3):
+        step_memory(spec, 224, torch.float32, "sgd", 2)
+    gc.collect()
+    assert resident_mib() - before < 60

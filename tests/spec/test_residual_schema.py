@@ -23,7 +23,7 @@ from gnet_inspect.reports.flops import break_down
 from gnet_inspect.reports.profile.timing import plan_blocks
 from gnet_inspect.spec.loader import load_spec
 from gnet_inspect.spec.schema import ModuleRow
-from gnet_inspect.spec.whatifs import apply_whatifs
+from gnet_inspect.spec.whatifs import apply_whatifs, without_reductions
 
 SMALL = """\
 schema: 1
@@ -263,3 +263,87 @@ def test_the_no_residual_what_if_drops_each_projection_and_sum(small):
 def test_the_no_residual_what_if_refuses_a_table_without_residuals():
     with pytest.raises(OptionError, match="no-residual needs modules with a residual"):
         apply_whatifs(load_spec(), ["no-residual"])
+
+
+def test_the_schema_pages_residual_module_loads_as_written(tmp_path):
+    page = (Path(__file__).parents[2] / "docs" / "schema.md").read_text(encoding="utf-8")
+    module = page.split("### A residual connection")[1].split("```yaml\n")[1].split("```")[0]
+    text = (
+        "schema: 1\nname: page\ninput: 35×35×384\nrows:\n"
+        + module
+        + "  - {id: pool, type: adaptive avg pool, output: 1×1×384}\n"
+        + "  - {id: fc, type: linear, output: 1×1×10}\n"
+    )
+    spec = load_spec(_write(tmp_path, text))
+    assert spec.row_ids[:5] == tuple(f"block35_{i}" for i in range(1, 6))
+    assert str(measure(spec).concatenation("block35_1")) == "35×35×128"
+
+
+def test_under_a_what_if_each_projection_follows_its_modules_input(tmp_path):
+    """Removing the stem's 1×1 reduction widens the blocks' input from 16 to 32 channels; the
+    projections follow (Inception-ResNet-v2's mixed_5b under --reduce off is the bundled case)."""
+    text = SMALL.replace(
+        "  - {id: stem, type: convolution, patch: 3×3/2, padding: 0, output: 9×9×16}\n",
+        "  - {id: stem, type: convolution, patch: 3×3/2, padding: 0, output: 9×9×16}\n"
+        "  - id: widen\n    type: inception\n    output: 9×9×16\n    branches:\n"
+        "      a: [{conv: 1×1, channels: 8}]\n"
+        "      b: [{pool: max 3×3/1, padding: 1}, {conv: 1×1, channels: 8}]\n",
+    )
+    naive = without_reductions(load_spec(_write(tmp_path, text)))
+    assert naive.row("block_1").residual.projection is None
+    model = build_model(naive)
+    assert model.block_1.residual.projection.out_channels == 8 + 16  # the widened input
+    assert str(measure(naive).modules["block_2"].output) == "9×9×24"
+
+
+def test_an_earlier_rows_wrong_output_is_reported_before_a_residual_it_breaks(tmp_path):
+    """A module printed 9×9×16 whose branches give 12 channels: the error is its output, not
+    the residual after it that cannot add 12 to 16."""
+    text = SMALL.replace(
+        "  - id: block\n",
+        "  - id: widen\n    type: inception\n    output: 9×9×16\n    branches:\n"
+        "      a: [{conv: 1×1, channels: 6}]\n      b: [{conv: 1×1, channels: 6}]\n"
+        "  - id: block\n",
+    )
+    with pytest.raises(SpecError) as caught:
+        load_spec(_write(tmp_path, text))
+    assert caught.value.where.endswith("rows[1].output"), caught.value
+    assert "row 'widen' computes to 9×9×12" in caught.value.message
+
+
+def test_variant_notes_replace_and_remove_the_tables_and_name_variant_only_rows(tmp_path):
+    text = SMALL.replace(
+        "  stemless:\n    replace:",
+        "  stemless:\n    notes:\n      block_2: null\n"
+        "      conv_b: The released stem's second layer.\n    replace:",
+    )
+    path = _write(tmp_path, text)
+    stemless = load_spec(path, "stemless")
+    assert stemless.row("block_2").note is None
+    assert stemless.row("conv_b").note == "The released stem's second layer."
+    assert load_spec(path, "plain").row("block_2").note.startswith("The last block")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "fragment"),
+    [
+        (
+            "  stemless:\n    replace:",
+            "  stemless:\n    rows: {stem: {output: 1×1×1}}\n    replace:",
+            "replaced by this variant",
+        ),
+        (
+            "notes:\n  block_2:",
+            "notes:\n  conv_b: only a variant has it\n  block_2:",
+            "under the variant's notes",
+        ),
+        (
+            "notes:\n  block_2:",
+            "notes:\n  block: on the row written once\n  block_2:",
+            "repeats are block_1 to block_2",
+        ),
+    ],
+)
+def test_notes_and_changes_that_name_the_wrong_rows_are_refused(tmp_path, old, new, fragment):
+    error = _refused(tmp_path, old, new)
+    assert fragment in error.message, error

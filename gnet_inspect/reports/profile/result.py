@@ -55,11 +55,14 @@ class LatencyStats:
 
     @classmethod
     def of(cls, samples_ms: list[float]) -> LatencyStats:
-        """Median and the 10th and 90th percentiles (inclusive method) of ``samples_ms``."""
+        """Median and the 10th and 90th percentiles (inclusive method) of ``samples_ms``; the
+        percentiles bound the median, as they do exactly (interpolating between two equal
+        samples can land a rounding step past them)."""
         if len(samples_ms) == 1:
             return cls(samples_ms[0], samples_ms[0], samples_ms[0], 1)
         deciles = statistics.quantiles(samples_ms, n=10, method="inclusive")
-        return cls(statistics.median(samples_ms), deciles[0], deciles[-1], len(samples_ms))
+        median = statistics.median(samples_ms)
+        return cls(median, min(deciles[0], median), max(deciles[-1], median), len(samples_ms))
 
 
 @dataclass(frozen=True)
