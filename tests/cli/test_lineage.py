@@ -278,3 +278,15 @@ def test_the_committed_lineage_is_what_the_tool_makes_today():
     assert (folder / "errors.svg").read_bytes() == draw_errors(saved, "svg"), stale
     assert (folder / "stages.svg").read_bytes() == draw_stages(saved, "svg"), stale
     assert (folder / "lineage.md").read_text(encoding="utf-8").endswith(lineage_markdown(saved))
+
+
+@pytest.mark.parametrize(
+    ("kind", "suffix", "start"), [("errors", "pdf", b"%PDF"), ("stages", "png", b"\x89PNG")]
+)
+def test_a_saved_lineage_is_drawn_without_importing_torch(saved, tmp_path, kind, suffix, start):
+    from test_chart_cli import _without_torch
+
+    out = tmp_path / f"{kind}.{suffix}"
+    done = _without_torch("chart", str(saved), "--kind", kind, "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes().startswith(start)

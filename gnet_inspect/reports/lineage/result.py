@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from operator import attrgetter
 from typing import Any
 
 from gnet_inspect.spec.schema import PrintedError
@@ -123,8 +124,8 @@ class Lineage:
                 if key not in ("stages", "error", "latency")
             }
             record["step_flops"] = g.step_flops
-            record["params_ratio"] = self.ratio(g, lambda x: x.params)
-            record["macs_ratio"] = self.ratio(g, lambda x: x.macs)
+            for key in ("params", "macs", "step_macs", "inference_bytes", "training_step_bytes"):
+                record[f"{key}_ratio"] = self.ratio(g, attrgetter(key))
             error = g.error
             record["top1_error"] = error.top1_text if error else None
             record["top5_error"] = error.top5_text if error else None
