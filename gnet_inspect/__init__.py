@@ -38,6 +38,7 @@ _HOMES = {
     "documentation_set": "gnet_inspect.render.docs",
     "draw_figure": "gnet_inspect.render.figure",
     "figure_request": "gnet_inspect.render.figure",
+    "LineageTiming": "gnet_inspect.reports.lineage.compare",
     "lineage": "gnet_inspect.reports.lineage.compare",
     "list_variants": "gnet_inspect.spec.loader",
     "load_spec": "gnet_inspect.spec.loader",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -26,6 +27,13 @@ if TYPE_CHECKING:
 __all__ = ["lineage"]
 
 
+def _say_measuring(label: str, place: int, count: int) -> None:
+    """A line on a terminal's stderr while each table is measured, gone when the next comes."""
+    sys.stderr.write(f"\rmeasuring {label} ({place} of {count})\x1b[K")
+    sys.stderr.write("\n" if place == count else "")
+    sys.stderr.flush()
+
+
 def _tables_help() -> str:
     tables = "; ".join(
         f"{name}: {', '.join(list_variants(bundled_table(f'{name}.yaml')))}"
@@ -48,7 +56,8 @@ def lineage(
         list[Path] | None,
         typer.Option(
             "--spec",
-            help="A table file of the schema to compare too (its first variant), repeatable.",
+            help="A table file of the schema to compare (its first variant), repeatable; after "
+            "the --table ones.",
             dir_okay=False,
             show_default=False,
         ),
@@ -85,7 +94,7 @@ def lineage(
     """
     from gnet_inspect.measure.optimizers import pick_optimizer
     from gnet_inspect.render.lineage_view import lineage_view
-    from gnet_inspect.reports.lineage.compare import Timing
+    from gnet_inspect.reports.lineage.compare import LineageTiming
     from gnet_inspect.reports.lineage.compare import lineage as measure_lineage
     from gnet_inspect.spec.loader import load_spec
 
@@ -94,12 +103,13 @@ def lineage(
     chosen = pick_optimizer(optimizer or "momentum")
     names: list[str | NetworkSpec] = list(table or [])
     names += [load_spec(path) for path in spec or []]
-    timing = Timing(device, warmup, repeats) if latency else None
+    timing = LineageTiming(device, warmup, repeats) if latency else None
     result = measure_lineage(
         names or None,
         batch_size=batch_size,
         dtype=dtype.value,
         optimizer=chosen,
         timing=timing,
+        on_table=_say_measuring if sys.stderr.isatty() else None,
     )
     emit_view(lineage_view(result), format.value, output)

@@ -62,7 +62,8 @@ def _paint_errors(figure: Figure, lineage: Lineage, panels: int) -> None:
         axes_latency.set_xlabel(
             f"forward latency (ms), batch {timed.batch_size} on {timed.device}, measured"
         )
-    axes_macs.legend(loc="upper right", frameon=False, fontsize=8)
+    # lower left: below the lowest printed error and left of the cheapest network
+    axes_macs.legend(loc="lower left", ncol=2, frameon=False, fontsize=8)
     figure.suptitle(
         "What each generation bought: printed error against measured cost",
         x=0.01,
@@ -77,15 +78,15 @@ def _scatter(axes: Any, lineage: Lineage, name: str, x_of: Any) -> None:
     for rate in RATES:
         marker, color = _MARKERS[rate]
         points = error_points(lineage, rate)
-        for generation, value in points:
+        for index, (generation, value) in enumerate(points):
             (point,) = axes.plot(
                 [x_of(generation)], [value], marker=marker, linestyle="none", color=color
             )
             point.set_gid(f"{name}-{rate}-{generation.table}")
-            axes.annotate(
-                generation.table,
+            axes.annotate(  # above and below in turn: neighbours' labels never meet
+                _short(generation.table),
                 (x_of(generation), value),
-                xytext=(5, 3),
+                xytext=(5, 4 if index % 2 == 0 else -10),
                 textcoords="offset points",
                 fontsize=7,
             )
@@ -104,9 +105,15 @@ def _scatter(axes: Any, lineage: Lineage, name: str, x_of: Any) -> None:
     axes.grid(alpha=0.3)
 
 
+def _short(label: str, most: int = 32) -> str:
+    """A table's label on a chart: cut (with …) past ``most`` characters, so that a long file
+    name leaves room for the plot."""
+    return label if len(label) <= most else label[: most - 1] + "…"
+
+
 def draw_stages(lineage: Lineage, format: ChartFormat) -> bytes:
     """Each generation's MACs by stage, stacked, as SVG, PNG or PDF bytes."""
-    left = 0.3 + max(text_width(g.table) for g in lineage.generations)
+    left = 0.3 + max(text_width(_short(g.table)) for g in lineage.generations)
     height = 1.6 + 0.45 * len(lineage.generations)
     return draw_chart(
         (7.5, height), (left, 1.5, 0.55, 0.55), lambda f: _paint_stages(f, lineage), format
@@ -132,7 +139,7 @@ def _paint_stages(figure: Figure, lineage: Lineage) -> None:
             ).patches
             bar.set_gid(f"stage-{generation.table}-{stage.grid}")
             start += width
-    axes.set_yticks(range(len(lineage.generations)), [g.table for g in lineage.generations])
+    axes.set_yticks(range(len(lineage.generations)), [_short(g.table) for g in lineage.generations])
     axes.invert_yaxis()
     axes.set_xlabel("multiply-adds per image (G), by the grid size the stage outputs")
     axes.grid(axis="x", alpha=0.3)

@@ -13,7 +13,7 @@ from rich.text import Text
 from gnet_inspect.render.columns import Column
 from gnet_inspect.render.console import grid, left_out
 from gnet_inspect.render.export import markdown_table
-from gnet_inspect.render.format import binary_bytes, grouped, si
+from gnet_inspect.render.format import binary_bytes, si
 from gnet_inspect.render.view import View
 from gnet_inspect.reports.lineage.result import Generation, Lineage, StageCost
 
@@ -31,6 +31,11 @@ def _ratio(value: float) -> str:
     return f"{value:.2f}×"
 
 
+def _ms(value: float) -> str:
+    """A latency in milliseconds: three significant digits, never in scientific notation."""
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
 def lineage_columns(lineage: Lineage) -> list[Column[Generation]]:
     """The side-by-side columns; the latency ones only for a timed lineage."""
 
@@ -39,29 +44,29 @@ def lineage_columns(lineage: Lineage) -> list[Column[Generation]]:
 
     columns: list[Column[Generation]] = [
         Column("table", lambda g: g.table, numeric=False),
-        Column("network (variant)", lambda g: f"{g.network} ({g.variant})", numeric=False, drop=3),
-        Column("paper", lambda g: g.published or "", numeric=False, drop=5),
-        Column("input", lambda g: f"{g.input_size}×{g.input_size}", drop=4),
-        Column("params", lambda g: grouped(g.params)),
-        Column("params ×", times(lambda g: g.params), drop=2),
-        Column("params with aux", lambda g: grouped(g.params_with_aux), drop=4),
-        Column("MACs", lambda g: grouped(g.macs)),
+        Column("network (variant)", lambda g: f"{g.network} ({g.variant})", numeric=False, drop=8),
+        Column("paper", lambda g: g.published or "", numeric=False, drop=9),
+        Column("input", lambda g: f"{g.input_size}×{g.input_size}", drop=6),
+        Column("params", lambda g: si(g.params)),
+        Column("params ×", times(lambda g: g.params), drop=3),
+        Column("params with aux", lambda g: si(g.params_with_aux), drop=7),
+        Column("MACs", lambda g: si(g.macs)),
         Column("MACs ×", times(lambda g: g.macs)),
-        Column("step FLOPs", lambda g: si(g.step_flops), drop=3),
-        Column("depth", lambda g: str(g.depth)),
-        Column("depth with pooling", lambda g: str(g.depth_with_pooling), drop=3),
-        Column("inference memory", lambda g: binary_bytes(g.inference_bytes), drop=2),
-        Column("step memory", lambda g: binary_bytes(g.training_step_bytes), drop=2),
+        Column("step FLOPs", lambda g: si(g.step_flops), drop=5),
+        Column("depth", lambda g: str(g.depth), drop=2),
+        Column("depth with pooling", lambda g: str(g.depth_with_pooling), drop=6),
+        Column("inference memory", lambda g: binary_bytes(g.inference_bytes), drop=4),
+        Column("step memory", lambda g: binary_bytes(g.training_step_bytes), drop=4),
     ]
     if lineage.timed:
         columns += [
-            Column("latency ms", lambda g: f"{g.latency.median_ms:.3g}" if g.latency else ""),
+            Column("latency ms", lambda g: _ms(g.latency.median_ms) if g.latency else ""),
             Column("latency ×", times(lambda g: g.latency.median_ms if g.latency else 0)),
-            Column("images/s", lambda g: f"{g.latency.images_per_s:.1f}" if g.latency else ""),
+            Column("images/s", lambda g: f"{g.latency.images_per_s:,.1f}" if g.latency else ""),
         ]
     columns += [
-        Column("top-1 error", lambda g: g.error.top1_text or "" if g.error else ""),
-        Column("top-5 error", lambda g: g.error.top5_text or "" if g.error else ""),
+        Column("top-1 error", lambda g: g.error.top1_text or "" if g.error else "", drop=1),
+        Column("top-5 error", lambda g: g.error.top5_text or "" if g.error else "", drop=1),
     ]
     return columns
 
@@ -81,7 +86,7 @@ def stage_columns() -> list[Column[_StageLine]]:
     return [
         Column("table", lambda s: s.generation.table, numeric=False),
         Column("grid", lambda s: s.stage.grid),
-        Column("rows", lambda s: _rows(s.stage), numeric=False, drop=2),
+        Column("first to last row", lambda s: _rows(s.stage), numeric=False, drop=2),
         Column("MACs", lambda s: si(s.stage.macs) if s.stage.macs else ""),
         Column("% MACs", lambda s: share(s.stage.macs, s.generation.macs)),
         Column("params", lambda s: si(s.stage.params) if s.stage.params else ""),
@@ -90,7 +95,7 @@ def stage_columns() -> list[Column[_StageLine]]:
 
 
 def _rows(stage: StageCost) -> str:
-    return stage.first if stage.first == stage.last else f"{stage.first} … {stage.last}"
+    return stage.first if stage.first == stage.last else f"{stage.first} to {stage.last}"
 
 
 def _stage_lines(lineage: Lineage) -> list[_StageLine]:
@@ -108,10 +113,11 @@ def lineage_notes(lineage: Lineage) -> list[str]:
     """The lines under the tables: what each number is, and where each printed error is from."""
     lines = [
         "params and MACs as `table` counts them (inference, one image at the table's own "
-        "input size); step FLOPs a training step's (forward with the aux heads, backward), "
-        "as `flops --pass train`; depth the longest path of layers with parameters; memory "
-        "as `memory`: inference with the weights, a training step with gradients and the "
-        "optimizer's state.",
+        "input size); step FLOPs a training step's on one image (forward with the aux heads, "
+        "backward), as `flops --pass train`; depth the longest path of layers with "
+        f"parameters; memory as `memory`, for a batch of {lineage.batch_size}: inference "
+        "with the weights, a training step with gradients and the optimizer's state; "
+        "--format csv or json for the exact counts.",
     ]
     timed = next((g.latency for g in lineage.generations if g.latency), None)
     if timed is not None:

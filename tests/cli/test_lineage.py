@@ -243,7 +243,8 @@ def test_the_docs_set_gains_a_lineage_page(cli, saved, tmp_path):
     [
         (["--table", "inception-v9"], ("unknown table", "googlenet")),
         (["--table", "googlenet:nope"], ("unknown variant", "paper")),
-        (["--table", "googlenet", "--table", "googlenet"], ("given twice",)),
+        (["--table", "googlenet", "--table", "googlenet"], ("go by 'googlenet'",)),
+        (["--table", "googlenet:"], ("expected a variant after ':'",)),
         (["--repeats", "3"], ("add --latency",)),
         (["--table", "googlenet", "--latency", "--device", "cuda:7"], ("cuda",)),
         (["--table", "googlenet", "--spec", "/nonexistent.yaml"], ("nonexistent.yaml",)),
@@ -290,3 +291,44 @@ def test_a_saved_lineage_is_drawn_without_importing_torch(saved, tmp_path, kind,
     done = _without_torch("chart", str(saved), "--kind", kind, "-o", str(out))
     assert done.returncode == 0, done.stderr
     assert out.read_bytes().startswith(start)
+
+
+def test_ratios_are_to_googlenet_whichever_variant_or_place_it_has():
+    lineage = gi.lineage(["inception-v3", "googlenet:caffe"])
+    assert lineage.base == "googlenet:caffe"
+    records = {r["table"]: r for r in lineage.records()}
+    assert records["googlenet:caffe"]["macs_ratio"] == 1.0
+    assert records["inception-v3"]["macs_ratio"] > 3
+    frame = lineage.to_frame()
+    assert frame.loc["inception-v3", "macs"] == records["inception-v3"]["macs"]
+
+
+def test_the_api_takes_one_name_and_refuses_an_unknown_optimizer():
+    from gnet_inspect.errors import OptionError
+
+    assert [g.table for g in gi.lineage("googlenet").generations] == ["googlenet"]
+    with pytest.raises(OptionError, match="unknown optimizer 'foo'"):
+        gi.lineage("googlenet", optimizer="foo")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        (lambda d: d["generations"][0]["stages"][0].update(grid="abc"), "expected a grid"),
+        (lambda d: d["generations"][0]["stages"].clear(), "do not add up"),
+        (lambda d: d.update(batch_size=0), "at least 1"),
+        (lambda d: d.update(generations=[]), "expected 1 to 100 generations"),
+        (lambda d: d["generations"][0]["stages"][0].update(macs=1), "do not add up"),
+    ],
+)
+def test_a_saved_lineage_that_cannot_be_right_is_refused(cli, saved, tmp_path, change, fragment):
+    data = json.loads(saved.read_text(encoding="utf-8"))
+    change(data)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    assert_one_line_error(cli("chart", str(bad), "--kind", "stages"), fragment)
+    folder = tmp_path / "docs"
+    assert_one_line_error(
+        cli("docs", str(folder), "--no-pictures", "--lineage", str(bad)), fragment
+    )
+    assert not folder.exists()

@@ -15,65 +15,73 @@ from pathlib import Path
 from gnet_inspect.errors import OptionError
 from gnet_inspect.measure.devices import DtypeName, resolve_device, resolve_dtype
 from gnet_inspect.measure.measure import measure
-from gnet_inspect.measure.optimizers import OptimizerName
+from gnet_inspect.measure.optimizers import OptimizerName, pick_optimizer
 from gnet_inspect.reports.flops import break_down, stage_members
 from gnet_inspect.reports.lineage.result import ForwardLatency, Generation, Lineage, StageCost
 from gnet_inspect.reports.memory import memory_report
 from gnet_inspect.reports.table import table_report
 from gnet_inspect.spec.limits import shown
-from gnet_inspect.spec.loader import DEFAULT_TABLE, bundled_tables, load_spec, named_table
+from gnet_inspect.spec.loader import bundled_tables, list_variants, load_spec, named_table
 from gnet_inspect.spec.schema import NetworkSpec
 
-__all__ = ["BASE_TABLE", "Timing", "lineage", "resolve_tables"]
-
-BASE_TABLE = DEFAULT_TABLE.removesuffix(".yaml")
-"""The table every ratio is to, where it is among those compared: GoogLeNet's."""
+__all__ = ["LineageTiming", "lineage", "resolve_tables"]
 
 
-class Timing:
+class LineageTiming:
     """How to time each generation's forward pass (``profile``'s options)."""
 
     def __init__(self, device: str, warmup: int = 3, repeats: int = 10) -> None:
         self.device, self.warmup, self.repeats = device, warmup, repeats
 
 
-def resolve_tables(names: Sequence[str | NetworkSpec] | None) -> list[tuple[str, NetworkSpec]]:
+def resolve_tables(
+    names: str | NetworkSpec | Sequence[str | NetworkSpec] | None,
+) -> list[tuple[str, NetworkSpec]]:
     """Each table to compare and the label it goes by: a bundled table's name (``NAME`` or
-    ``NAME:VARIANT``), or a loaded spec (labelled by its file's name). None: every bundled
-    table with its first variant, in the order their papers appeared.
+    ``NAME:VARIANT``), or a loaded spec (labelled by its file's name and its variant). None:
+    every bundled table with its first variant, in the order their papers appeared.
 
     Raises:
-        OptionError: an unknown table or variant, or a table given twice.
+        OptionError: an unknown table or variant, or two tables that go by one label.
     """
+    if isinstance(names, (str, NetworkSpec)):
+        names = [names]
     if names is None:
         loaded = [(name, load_spec(named_table(name))) for name in bundled_tables()]
         return sorted(loaded, key=lambda pair: pair[1].published or "9999")
     resolved: list[tuple[str, NetworkSpec]] = []
     for item in names:
         if isinstance(item, NetworkSpec):
-            label = Path(item.origin).stem if item.origin != "<memory>" else item.name
-            resolved.append((label, item))
+            stem = Path(item.origin).stem if item.origin != "<memory>" else item.name
+            first = list_variants(item.origin) if Path(item.origin).is_file() else ()
+            own = not first or item.variant == first[0]
+            resolved.append((stem if own else f"{stem}:{item.variant}", item))
             continue
-        name, _, variant = item.partition(":")
+        name, colon, variant = item.partition(":")
+        if colon and not variant:
+            raise OptionError(f"--table {shown(item)}: expected a variant after ':', or none")
         spec = load_spec(named_table(name), variant or None)
         resolved.append((item if variant else name, spec))
     labels = [label for label, _ in resolved]
     for label in labels:
         if labels.count(label) > 1:
-            raise OptionError(f"table {shown(label)} is given twice; give each table once")
+            raise OptionError(
+                f"two of the tables go by {shown(label)} (a bundled name or a file's name); "
+                "give each table once, or rename one file"
+            )
     if not resolved:
         raise OptionError("expected at least one table to compare")
     return resolved
 
 
 def lineage(
-    tables: Sequence[str | NetworkSpec] | None = None,
+    tables: str | NetworkSpec | Sequence[str | NetworkSpec] | None = None,
     *,
     batch_size: int = 1,
     dtype: DtypeName = "float32",
     optimizer: OptimizerName = "momentum",
-    timing: Timing | None = None,
-    on_table: Callable[[str], None] | None = None,
+    timing: LineageTiming | None = None,
+    on_table: Callable[[str, int, int], None] | None = None,
 ) -> Lineage:
     """The generations side by side: every bundled table by default (``resolve_tables``).
 
@@ -83,7 +91,8 @@ def lineage(
         dtype: ``float32``, ``float16`` or ``bfloat16``, for the bytes and the timing.
         optimizer: the optimizer whose state a training step keeps.
         timing: time each forward pass on this device too (``profile``'s engine).
-        on_table: called with each table's label before it is measured.
+        on_table: called with each table's label, its place and the count before it is
+            measured.
 
     Raises:
         OptionError, SpecError, MemoryLimitError, DeviceError: as the per-table commands do.
@@ -91,16 +100,17 @@ def lineage(
     if batch_size < 1:
         raise OptionError(f"--batch-size {batch_size}: it must be at least 1")
     resolve_dtype(dtype)
+    pick_optimizer(optimizer)
     resolved = resolve_tables(tables)
     if timing is not None:  # a device that cannot be had fails before any work
         resolve_device(timing.device)
     generations = []
-    for label, spec in resolved:
+    for place, (label, spec) in enumerate(resolved, start=1):
         if on_table is not None:
-            on_table(label)
+            on_table(label, place, len(resolved))
         generations.append(_generation(label, spec, batch_size, dtype, optimizer, timing))
-    labels = [g.table for g in generations]
-    base = BASE_TABLE if BASE_TABLE in labels else labels[0]
+    googlenet = load_spec().name  # the bundled table's, whichever variant or file it is
+    base = next((g.table for g in generations if g.network == googlenet), generations[0].table)
     return Lineage(tuple(generations), batch_size, dtype, optimizer, base)
 
 
@@ -110,7 +120,7 @@ def _generation(
     batch_size: int,
     dtype: DtypeName,
     optimizer: OptimizerName,
-    timing: Timing | None,
+    timing: LineageTiming | None,
 ) -> Generation:
     measured = measure(spec)
     report = table_report(measured)
@@ -146,7 +156,7 @@ def _generation(
 
 
 def _latency(
-    spec: NetworkSpec, batch_size: int, dtype: DtypeName, timing: Timing
+    spec: NetworkSpec, batch_size: int, dtype: DtypeName, timing: LineageTiming
 ) -> ForwardLatency:
     from gnet_inspect.reports.profile.latency import profile_latency
 

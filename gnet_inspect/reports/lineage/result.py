@@ -14,9 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gnet_inspect.spec.schema import PrintedError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "LINEAGE_FORMAT",
@@ -140,6 +143,12 @@ class Lineage:
             )
             records.append(record)
         return records
+
+    def to_frame(self) -> pd.DataFrame:
+        """The records as a DataFrame indexed by table."""
+        import pandas as pd
+
+        return pd.DataFrame.from_records(self.records(), index="table")
 
     def document(self) -> dict[str, Any]:
         """The whole lineage as JSON-ready data, read back by ``saved.load_lineage``."""

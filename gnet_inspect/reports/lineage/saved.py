@@ -7,6 +7,7 @@ file that is another kind of result says which, and what to draw it with.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ from gnet_inspect.spec.schema import PrintedError
 __all__ = ["load_lineage"]
 
 _HOW = "write one with gnet-inspect lineage --format json -o FILE"
+_MAX_GENERATIONS = 100  # the lineage has five; a chart of thousands would take minutes
+_GRID = re.compile(r"[1-9][0-9]{0,6}×[1-9][0-9]{0,6}")
 _COUNTS: tuple[str, ...] = ("input_size", "params", "params_with_aux", "macs", "step_macs")
 _COUNTS += ("depth", "depth_with_pooling", "inference_bytes", "training_step_bytes")
 
@@ -46,7 +49,7 @@ class _Reader(FieldReader):
         if found != LINEAGE_FORMAT:
             what = "no 'format' key" if found is None else f"format {str(found)[:40]!r}"
             advice = (
-                "; a profile draws with --kind shares or roofline"
+                "; that is a profile (chart --kind shares or roofline draws it)"
                 if found == "gnet-inspect profile"
                 else f"; {self.how}"
             )
@@ -57,14 +60,20 @@ class _Reader(FieldReader):
                 f"{self.name}: lineage result version {str(version)[:20]}, and this "
                 f"gnet-inspect reads version {LINEAGE_VERSION}; run gnet-inspect lineage again"
             )
+        listed = self.field(data, "generations", "", list)
+        if not listed or len(listed) > _MAX_GENERATIONS:
+            raise self.fail("generations", f"expected 1 to {_MAX_GENERATIONS} generations")
         generations = self.items(data, "generations", "", self.generation)
         base = self.field(data, "base", "", str)
         tables = [g.table for g in generations]
-        if not generations or base not in tables or len(set(tables)) < len(tables):
+        if base not in tables or len(set(tables)) < len(tables):
             raise self.fail("generations", f"expected each table once, '{base[:40]}' among them")
+        batch = self.field(data, "batch_size", "", int)
+        if batch < 1:
+            raise self.fail("batch_size", "must be at least 1")
         return Lineage(
             generations=generations,
-            batch_size=self.field(data, "batch_size", "", int),
+            batch_size=batch,
             dtype=self.field(data, "dtype", "", str),
             optimizer=self.field(data, "optimizer", "", str),
             base=base,
@@ -77,19 +86,24 @@ class _Reader(FieldReader):
         counts: dict[str, Any] = {k: self.field(data, k, where, int) for k in _COUNTS}
         if counts["macs"] == 0 or counts["params"] == 0:
             raise self.fail(where, "a generation without MACs or parameters: not measured")
+        stages = self.items(data, "stages", where, self.stage)
+        if not stages or sum(s.macs for s in stages) != counts["macs"]:
+            raise self.fail(f"{where}.stages", "the stages' MACs do not add up to the MACs")
         return Generation(
             **text,
             source=self.field(data, "source", where, str),
             published=self.optional(data, "published", where, str),
             **counts,
             error=self.error(data.get("error"), f"{where}.error"),
-            stages=self.items(data, "stages", where, self.stage),
+            stages=stages,
             latency=self.latency(data.get("latency"), f"{where}.latency"),
         )
 
     def stage(self, value: object, where: str) -> StageCost:
         data = self.mapping(value, where)
         grid, first, last = (self.field(data, k, where, str) for k in ("grid", "first", "last"))
+        if not _GRID.fullmatch(grid):
+            raise self.fail(f"{where}.grid", f"expected a grid such as 28×28, found {grid[:20]!r}")
         macs, params = (self.field(data, k, where, int) for k in ("macs", "params"))
         return StageCost(grid, first, last, macs, params)
 
@@ -113,15 +127,19 @@ class _Reader(FieldReader):
             return None
         data = self.mapping(value, where)
         median = self.field(data, "median_ms", where, float)
-        if median <= 0:
-            raise self.fail(f"{where}.median_ms", "expected a positive time")
+        low, high = (self.field(data, k, where, float) for k in ("p10_ms", "p90_ms"))
+        if median <= 0 or not low <= median <= high:
+            raise self.fail(f"{where}.median_ms", "expected a positive time between p10 and p90")
+        batch, samples = (self.field(data, k, where, int) for k in ("batch_size", "samples"))
+        if batch < 1 or samples < 1:
+            raise self.fail(where, "a batch and a sample count of at least 1")
         return ForwardLatency(
             device=self.field(data, "device", where, str),
             device_name=self.field(data, "device_name", where, str),
             dtype=self.field(data, "dtype", where, str),
-            batch_size=self.field(data, "batch_size", where, int),
+            batch_size=batch,
             median_ms=median,
-            p10_ms=self.field(data, "p10_ms", where, float),
-            p90_ms=self.field(data, "p90_ms", where, float),
-            samples=self.field(data, "samples", where, int),
+            p10_ms=low,
+            p90_ms=high,
+            samples=samples,
         )
