@@ -57,7 +57,8 @@ for _name in OTHER_TABLES:
         ]
 
 
-def _seconds(command: list[str]) -> float:
+def seconds(command: list[str]) -> float:
+    """How long ``command`` takes in a fresh process, its output discarded."""
     start = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - start
@@ -89,11 +90,11 @@ def main() -> None:
     if shutil.which("gnet-inspect", path=str(BIN)) is None:
         sys.exit(f"gnet-inspect is not installed next to {sys.executable}")
     for command in COMMANDS.values():  # warm the page cache and the .pyc files
-        _seconds(command)
+        seconds(command)
     times: dict[str, list[float]] = {name: [] for name in COMMANDS}
     for _ in range(args.rounds):
         for name, command in COMMANDS.items():
-            times[name].append(_seconds(command))
+            times[name].append(seconds(command))
     median = {name: statistics.median(values) for name, values in times.items()}
     base = median["import torch, fvcore"]
     print(f"machine: {machine()}")

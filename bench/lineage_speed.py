@@ -14,22 +14,14 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-from cli_speed import machine  # the same machine line as the CLI bench (bench/ is on the path)
+from cli_speed import machine, seconds  # the CLI bench's (bench/ is on the path)
 
 from gnet_inspect.spec.loader import bundled_tables
 
 BIN = Path(sys.executable).parent / "gnet-inspect"
-
-
-def _seconds(command: list[str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -38,13 +30,13 @@ def main() -> None:
     args = parser.parse_args()
     lineage = [str(BIN), "lineage"]
     flops = {name: [str(BIN), "flops", "--table", name] for name in bundled_tables()}
-    _seconds(lineage)  # warm the page cache and the .pyc files
+    seconds(lineage)  # warm the page cache and the .pyc files
     lineage_times: list[float] = []
     flops_times: dict[str, list[float]] = {name: [] for name in flops}
     for _ in range(args.rounds):
-        lineage_times.append(_seconds(lineage))
+        lineage_times.append(seconds(lineage))
         for name, command in flops.items():
-            flops_times[name].append(_seconds(command))
+            flops_times[name].append(seconds(command))
     sums = [sum(times[i] for times in flops_times.values()) for i in range(args.rounds)]
     print(f"machine: {machine()}")
     print(f"rounds: {args.rounds} (interleaved; medians)")
