@@ -66,5 +66,14 @@ for batch in 1 32; do
         --batch-size "$batch" --format markdown -o "$OUT/memory-cuda-b$batch.md" || status=1
 done
 
+# The lineage timed on the GPU (issue 18): every bundled table's forward latency at batch 32,
+# saved so that `chart --kind errors` draws error against GPU latency on any machine; and the
+# Inception-ResNet-v2 profile by branch (issue 17: residual sums timed on a GPU).
+python3 -c 'from gnet_inspect.cli.main import run; run()' lineage --latency --device cuda \
+    --batch-size 32 --repeats 50 --format json -o "$OUT/lineage-cuda-b32.json" || status=1
+python3 -c 'from gnet_inspect.cli.main import run; run()' profile --device cuda \
+    --table inception-resnet-v2 --variant timm --batch-size 32 --depth branches --repeats 100 \
+    --format markdown -o "$OUT/profile-cuda-irv2-b32-branch.md" || status=1
+
 ls -l "$OUT"
 exit $status
