@@ -332,3 +332,17 @@ def test_a_saved_lineage_that_cannot_be_right_is_refused(cli, saved, tmp_path, c
         cli("docs", str(folder), "--no-pictures", "--lineage", str(bad)), fragment
     )
     assert not folder.exists()
+
+
+def test_a_table_that_cannot_be_measured_is_named_by_its_label(cli, tmp_path):
+    text = named_table("googlenet").read_text(encoding="utf-8")
+    text = text.replace(
+        "  - {id: linear, type: linear, output: 1×1×1000, depth: 1, params: 1000K, ops: 1M}\n", ""
+    ).replace(
+        "{id: softmax, type: softmax, output: 1×1×1000",
+        "{id: softmax, type: softmax, output: 1×1×1024",
+    )
+    path = tmp_path / "headless.yaml"
+    path.write_text(text, encoding="utf-8")
+    run = cli("lineage", "--table", "googlenet", "--spec", str(path))
+    assert_one_line_error(run, "headless: a training step needs class scores")

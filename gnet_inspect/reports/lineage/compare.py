@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from gnet_inspect.errors import OptionError
+from gnet_inspect.errors import DeviceError, MemoryLimitError, OptionError
 from gnet_inspect.measure.devices import DtypeName, resolve_device, resolve_dtype
 from gnet_inspect.measure.measure import measure
 from gnet_inspect.measure.optimizers import OptimizerName, pick_optimizer
@@ -108,7 +108,10 @@ def lineage(
     for place, (label, spec) in enumerate(resolved, start=1):
         if on_table is not None:
             on_table(label, place, len(resolved))
-        generations.append(_generation(label, spec, batch_size, dtype, optimizer, timing))
+        try:
+            generations.append(_generation(label, spec, batch_size, dtype, optimizer, timing))
+        except (OptionError, DeviceError, MemoryLimitError) as exc:  # say which table it was
+            raise type(exc)(f"{label}: {exc}") from None
     googlenet = load_spec().name  # the bundled table's, whichever variant or file it is
     base = next((g.table for g in generations if g.network == googlenet), generations[0].table)
     return Lineage(tuple(generations), batch_size, dtype, optimizer, base)
