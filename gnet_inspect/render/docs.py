@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from gnet_inspect.errors import OptionError
 from gnet_inspect.measure.measure import Measurement, measure
-from gnet_inspect.render.chart_kit import CHART_FORMATS, pick_chart_format
+from gnet_inspect.render.chart_kit import CHART_FORMATS, ChartFormat, pick_chart_format
 from gnet_inspect.render.chart_lineage import draw_errors, draw_stages
 from gnet_inspect.render.chart_roofline import draw_roofline
 from gnet_inspect.render.chart_shares import draw_shares
@@ -169,18 +169,18 @@ def _pictures(
     check_same_table(profile, graph, "--result")
     s = profile.settings
     where = f"{s.device} ({s.device_name}), {s.dtype}, batch {s.batch_size}"
-    chart = format if format in CHART_FORMATS else "svg"
+    chart = _chart_format(format)
     style = replace(_STYLE, shading=shade(graph, "latency", profile))
     shares = DocFile(
         f"shares.{chart}",
-        draw_shares(profile, pick_chart_format(chart)),
+        draw_shares(profile, chart),
         "Where the cost goes",
         f"Each {singular(s.depth)}'s share of the MACs, the parameters and the latency on "
         f"{where}; the auxiliary heads apart (training only).",
     )
     roofline = DocFile(
         f"roofline.{chart}",
-        draw_roofline(profile, pick_chart_format(chart)),
+        draw_roofline(profile, chart),
         "Roofline",
         f"Achieved FLOP/s against FLOPs per byte of least traffic on {where}, under the "
         "compute and bandwidth ceilings the tool measured there; red blocks are memory-bound.",
@@ -194,9 +194,14 @@ def _pictures(
     return [shares, roofline, latency]
 
 
+def _chart_format(format: DiagramFormat) -> ChartFormat:
+    """The charts' format for figures in ``format``: the same, or SVG beside DOT source."""
+    return pick_chart_format(format if format in CHART_FORMATS else "svg")
+
+
 def _lineage(lineage: Lineage, format: DiagramFormat) -> tuple[list[DocFile], DocFile]:
     """The lineage's two charts (SVG where the figures are DOT source) and its page."""
-    chart = pick_chart_format(format if format in CHART_FORMATS else "svg")
+    chart = _chart_format(format)
     errors = DocFile(
         f"lineage-errors.{chart}",
         draw_errors(lineage, chart),

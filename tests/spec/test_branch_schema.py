@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+from table_files import refused_edit, write_table
 from torch import nn
 
 from gnet_inspect.errors import SpecError
@@ -59,9 +60,7 @@ rows:
 
 
 def _write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "small.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_table(tmp_path, text, "small.yaml")
 
 
 @pytest.fixture
@@ -198,10 +197,7 @@ def test_googlenet_shorthand_expands_to_the_general_form(tmp_path):
 
 
 def _refused(tmp_path: Path, old: str, new: str) -> SpecError:
-    assert old in SMALL
-    with pytest.raises(SpecError) as caught:
-        load_spec(_write(tmp_path, SMALL.replace(old, new)))
-    return caught.value
+    return refused_edit(tmp_path, SMALL, old, new)
 
 
 @pytest.mark.parametrize(

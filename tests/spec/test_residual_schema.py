@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from table_files import refused_edit, write_table
 from torch import nn
 
 from gnet_inspect.errors import OptionError, SpecError
@@ -70,9 +71,7 @@ variants:
 
 
 def _write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "residual.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_table(tmp_path, text, "residual.yaml")
 
 
 @pytest.fixture
@@ -187,10 +186,7 @@ def test_the_diagram_draws_the_sum_as_an_add_node_with_its_scale_and_the_shortcu
 
 
 def _refused(tmp_path: Path, old: str, new: str) -> SpecError:
-    assert old in SMALL
-    with pytest.raises(SpecError) as caught:
-        load_spec(_write(tmp_path, SMALL.replace(old, new, 1)))
-    return caught.value
+    return refused_edit(tmp_path, SMALL, old, new)
 
 
 @pytest.mark.parametrize(
@@ -280,8 +276,9 @@ def test_the_schema_pages_residual_module_loads_as_written(tmp_path):
 
 
 def test_under_a_what_if_each_projection_follows_its_modules_input(tmp_path):
-    """Removing the stem's 1×1 reduction widens the blocks' input from 16 to 32 channels; the
-    projections follow (Inception-ResNet-v2's mixed_5b under --reduce off is the bundled case)."""
+    """Removing a module's pool projection widens the blocks' input from 16 to 24 channels (8
+    from its 1×1 and the pool's 16 passed on); the projections follow (Inception-ResNet-v2's
+    mixed_5b under --reduce off is the bundled case)."""
     text = SMALL.replace(
         "  - {id: stem, type: convolution, patch: 3×3/2, padding: 0, output: 9×9×16}\n",
         "  - {id: stem, type: convolution, patch: 3×3/2, padding: 0, output: 9×9×16}\n"

@@ -10,6 +10,7 @@ bytes (``memory_report``) and, with a device, ``profile`` the forward latency
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from gnet_inspect.errors import DeviceError, MemoryLimitError, OptionError
@@ -27,11 +28,13 @@ from gnet_inspect.spec.schema import NetworkSpec
 __all__ = ["LineageTiming", "lineage", "resolve_tables"]
 
 
+@dataclass(frozen=True)
 class LineageTiming:
     """How to time each generation's forward pass (``profile``'s options)."""
 
-    def __init__(self, device: str, warmup: int = 3, repeats: int = 10) -> None:
-        self.device, self.warmup, self.repeats = device, warmup, repeats
+    device: str
+    warmup: int = 3
+    repeats: int = 10
 
 
 def resolve_tables(

@@ -20,6 +20,7 @@ from gnet_inspect.reports.lineage.result import (
     Lineage,
     StageCost,
 )
+from gnet_inspect.reports.profile.result import RESULT_FORMAT
 from gnet_inspect.reports.result_file import FieldReader, read_json_file
 from gnet_inspect.spec.schema import PrintedError
 
@@ -50,7 +51,7 @@ class _Reader(FieldReader):
             what = "no 'format' key" if found is None else f"format {str(found)[:40]!r}"
             advice = (
                 "; that is a profile (chart --kind shares or roofline draws it)"
-                if found == "gnet-inspect profile"
+                if found == RESULT_FORMAT
                 else f"; {self.how}"
             )
             raise ResultError(f"{self.name}: not a gnet-inspect lineage result ({what}){advice}")
